@@ -1,0 +1,84 @@
+"""Turn duty items (and their example questions) into the passages that get indexed.
+
+An item is findable through several texts: its title, each town duty point, each
+penalty clause, each department section and each example question. Every passage
+maps back to its item, so a question matching any of them finds the item.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from .corpus import CorpusError, Duty
+
+KINDS = ("title", "duty", "penalty", "department", "question")
+
+
+@dataclass(frozen=True)
+class Passage:
+    item_id: str
+    kind: str
+    text: str
+    department: str = ""  # for department sections: the section's department(s), "、"-joined
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ExampleQuestion:
+    id: str
+    q: str
+    style: str = ""
+    source: str = "written"
+
+
+def load_questions(path: Path, known_ids: set[str]) -> list[ExampleQuestion]:
+    """Read corpus/questions.jsonl; a bad line raises CorpusError naming file and line."""
+    if not path.exists():
+        return []
+    out = []
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        where = f"{path}:{lineno}"
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise CorpusError(f"{where}: not valid JSON ({exc.msg})") from None
+        if not isinstance(data, dict) or not isinstance(data.get("q"), str) or not data["q"].strip():
+            raise CorpusError(f"{where}: expected an object with a non-empty \"q\"")
+        if data.get("id") not in known_ids:
+            raise CorpusError(f"{where}: unknown item id {data.get('id')!r}")
+        out.append(ExampleQuestion(data["id"], data["q"].strip(), data.get("style", ""), data.get("source", "written")))
+    return out
+
+
+def _title_text(duty: Duty) -> str:
+    return f"{duty.category}：{duty.display_title}"
+
+
+def item_passages(duty: Duty) -> list[Passage]:
+    title = duty.display_title
+    passages = [Passage(duty.id, "title", _title_text(duty))]
+    # Short points lose their subject; prefixing the item title keeps them on topic.
+    short_title = title if len(title) <= 40 else ""
+    for point in duty.town_duties:
+        if point != title:
+            passages.append(Passage(duty.id, "duty", f"{short_title}：{point}" if short_title else point))
+    for clause in duty.penalties:
+        if clause != title:
+            passages.append(Passage(duty.id, "penalty", clause))
+    for section in duty.department_duties:
+        names = "、".join(section.departments)
+        body = "".join(section.duties)
+        if body:
+            passages.append(Passage(duty.id, "department", f"{short_title}：{names}：{body}"[:400], names))
+    return passages
+
+
+def build_passages(duties: list[Duty], questions: list[ExampleQuestion]) -> list[Passage]:
+    passages = [p for d in duties for p in item_passages(d)]
+    passages += [Passage(q.id, "question", q.q) for q in questions]
+    return passages

