@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""Measure retrieval on a question set: the full system against two plain baselines.
+
+QUESTIONS.jsonl holds {"q": "...", "gold": ["basic-001", ...], "style": "..."} per line;
+gold [] marks a question that no item covers. Prints a Markdown table (also --json).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.evaluation import Outcome, Scores, load_eval, score  # noqa: E402
+from bot.lexical import LexicalIndex, SynonymTable  # noqa: E402
+from bot.service import open_searcher  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+
+
+def _fmt(x: float | None) -> str:
+    return "–" if x is None else f"{x:.3f}"
+
+
+def system_outcomes(searcher, questions) -> list[Outcome]:
+    out = []
+    for q in questions:
+        result = searcher.search(q.q, top_k=10)
+        out.append(Outcome(q, [m.id for m in result.matches], result.answered))
+    return out
+
+
+def title_dense_outcomes(searcher, questions) -> list[Outcome]:
+    """Baseline: one vector per item title, nothing else."""
+    ids = [d.id for d in searcher.duties]
+    titles = searcher.embedder.embed_passages([d.display_title for d in searcher.duties])
+    queries = searcher.embedder.embed_queries([q.q for q in questions])
+    sims = queries @ titles.T
+    return [Outcome(q, [ids[i] for i in np.argsort(-row)[:10]]) for q, row in zip(questions, sims)]
+
+
+def bm25_outcomes(searcher, questions) -> list[Outcome]:
+    """Baseline: BM25 over each item's own list text (no example questions, no synonyms)."""
+    ids = [d.id for d in searcher.duties]
+    docs = [
+        " ".join([d.display_title, *d.town_duties, *d.penalties,
+                  *(x for s in d.department_duties for x in s.departments + s.duties)])
+        for d in searcher.duties
+    ]
+    lexical = LexicalIndex(ids, docs, SynonymTable())
+    out = []
+    for q in questions:
+        scores, _ = lexical.scores(q.q)
+        out.append(Outcome(q, [ids[i] for i in np.argsort(-scores, kind="stable")[:10]]))
+    return out
+
+
+def table(rows: dict[str, Scores]) -> str:
+    lines = [
+        "| system | top-1 | top-3 | MRR@10 | out-of-scope rejected | in-scope falsely rejected |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, s in rows.items():
+        lines.append(f"| {name} | {_fmt(s.top1)} | {_fmt(s.top3)} | {_fmt(s.mrr10)} | "
+                     f"{_fmt(s.oos_rejected)} | {_fmt(s.false_rejected)} |")
+    return "\n".join(lines)
+
+
+def style_table(s: Scores) -> str:
+    lines = ["| style | n | top-1 | top-3 | MRR@10 | rejected (oos) / falsely rejected (in-scope) |",
+             "|---|---|---|---|---|---|"]
+    for style, row in s.by_style.items():
+        rej = row.get("oos_rejected", row.get("false_rejected"))
+        lines.append(f"| {style} | {int(row['n'])} | {_fmt(row.get('top1'))} | {_fmt(row.get('top3'))} | "
+                     f"{_fmt(row.get('mrr10'))} | {_fmt(rej)} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("questions", type=Path, help="JSONL question set")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--misses", action="store_true", help="list the questions the system got wrong")
+    args = parser.parse_args(argv)
+    try:
+        questions = load_eval(args.questions)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    searcher = open_searcher(Settings.from_env(), build_if_needed=True, progress=True)
+    started = time.perf_counter()
+    system = system_outcomes(searcher, questions)
+    seconds = time.perf_counter() - started
+    rows = {
+        "full system": score(system),
+        "baseline: title-only dense": score(title_dense_outcomes(searcher, questions)),
+        "baseline: BM25 only": score(bm25_outcomes(searcher, questions)),
+    }
+    if args.json:
+        print(json.dumps({k: v.__dict__ for k, v in rows.items()}, ensure_ascii=False, indent=1))
+    else:
+        s = rows["full system"]
+        print(f"{len(questions)} questions ({s.n_in} in scope, {s.n_out} out of scope), "
+              f"model {searcher.index.meta.model}, {seconds / max(len(questions), 1) * 1000:.1f} ms/question\n")
+        print(table(rows))
+        print("\nFull system by style:\n")
+        print(style_table(s))
+    if args.misses:
+        for o in system:
+            wrong = (o.question.in_scope and (not o.ranked or o.ranked[0] not in o.question.gold)) or \
+                    (o.question.in_scope and not o.answered) or (not o.question.in_scope and o.answered)
+            if wrong:
+                print(f"MISS [{o.question.style}] {o.question.q} gold={o.question.gold} "
+                      f"got={o.ranked[:3]} answered={o.answered}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
