@@ -62,10 +62,11 @@ def _title_text(duty: Duty) -> str:
 def item_passages(duty: Duty) -> list[Passage]:
     title = duty.display_title
     passages = [Passage(duty.id, "title", _title_text(duty))]
-    # Short points lose their subject; prefixing the item title keeps them on topic.
-    short_title = title if len(title) <= 40 else ""
+    # A coop point ("排查、上报辖区内…") loses its subject; prefixing the short item
+    # title keeps it on topic. Basic titles are the whole item text already.
+    short_title = title if duty.list != "basic" and len(title) <= 40 else ""
     for point in duty.town_duties:
-        if point != title:
+        if point.rstrip("。") not in title:
             passages.append(Passage(duty.id, "duty", f"{short_title}：{point}" if short_title else point))
     for clause in duty.penalties:
         if clause != title:

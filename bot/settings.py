@@ -32,6 +32,12 @@ def _int(name: str, raw: str, minimum: int) -> int:
     return value
 
 
+def _path(name: str, raw: str) -> Path:
+    """Relative paths are taken from the project folder, so the bot can start from anywhere."""
+    path = Path(raw).expanduser()
+    return path if path.is_absolute() else ROOT / path
+
+
 def _float(name: str, raw: str) -> float:
     try:
         return float(raw)
@@ -88,8 +94,8 @@ class Settings:
         kwargs: dict = {}
         converters = {
             "embedding_model": str,
-            "corpus_dir": lambda n, v: Path(v),
-            "index_dir": lambda n, v: Path(v),
+            "corpus_dir": _path,
+            "index_dir": _path,
             "top_k": lambda n, v: _int(n, v, 1),
             "telegram_bot_token": str,
             "telegram_proxy": str,
@@ -99,7 +105,7 @@ class Settings:
             "rate_limit_per_minute": lambda n, v: _int(n, v, 1),
             "max_question_chars": lambda n, v: _int(n, v, 10),
             "index_watch_seconds": _float,
-            "question_log_path": lambda n, v: Path(v),
+            "question_log_path": _path,
             "log_retention_days": lambda n, v: _int(n, v, 1),
             "log_salt": str,
             "log_level": lambda n, v: v.upper(),

