@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""Benchmark the answer path (a benchmark, not a test; figures on a shared machine are noisy).
+
+Reports, measured in one run: per-question latency p50/p95 of the full answer path
+against the bare embedding call; cold start to first answer; index build time (full
+and after a one-item edit); peak memory; and a scale run with the corpus replicated
+to --scale-items items (build time, index size, question latency).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.answer_format import format_answer  # noqa: E402
+from bot.corpus import load_duties, make_id, write_duties  # noqa: E402
+from bot.embedding import load_embedder  # noqa: E402
+from bot.index_store import build_index  # noqa: E402
+from bot.service import open_searcher  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+
+# Questions written for the benchmark (not from any evaluation set).
+QUESTIONS = [
+    "村里有人在河堤上盖棚子，归谁管？", "低保谁审批", "发大水了村里咋办", "身份证丢了去哪补办",
+    "有人在耕地上建房子", "老人去世了高龄津贴还在发", "网格员发现有人烧秸秆", "村里的路坏了谁来修",
+    "三务公开", "养老保险怎么交", "残疾人补贴找谁", "森林防火", "禁牧期间有人放羊", "村规民约谁来指导",
+    "无犯罪记录证明在哪开", "退役军人优待", "学校门口有黑校车", "狂犬病疫苗", "危房改造", "宅基地审批",
+]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def latency(fn, questions: list[str], rounds: int) -> list[float]:
+    times = []
+    for _ in range(rounds):
+        for q in questions:
+            t = time.perf_counter()
+            fn(q)
+            times.append((time.perf_counter() - t) * 1000)
+    return times
+
+
+def copy_settings(settings: Settings, base: Path) -> Settings:
+    shutil.copytree(settings.corpus_dir, base / "corpus", ignore=shutil.ignore_patterns("source"))
+    if (settings.index_dir / "current").exists():
+        shutil.copytree(settings.index_dir, base / "index", symlinks=True)
+    return Settings.from_env(env_file=None, corpus_dir=base / "corpus", index_dir=base / "index",
+                             embedding_model=settings.embedding_model)
+
+
+def dir_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def replicate(settings: Settings, items: int) -> int:
+    """Copies of the list as if from a hundred towns: same texts, new ids."""
+    duties = load_duties(settings.duties_path)
+    questions = [json.loads(x) for x in settings.questions_path.read_text(encoding="utf-8").splitlines() if x]
+    copies = max(1, -(-items // len(duties)))
+    out, qs = [], []
+    for k in range(copies):
+        for d in duties:
+            number = k * 1000 + d.number
+            out.append(d.__class__(**{**d.__dict__, "number": number, "id": make_id(d.list, number)}))
+        qs += [{**q, "id": make_id(q["id"].split("-")[0], k * 1000 + int(q["id"].split("-")[1]))} for q in questions]
+    out.sort(key=lambda d: (("basic", "coop", "returned").index(d.list), d.number))
+    write_duties(out[: max(items, len(duties))], settings.duties_path)
+    kept = {d.id for d in out[: max(items, len(duties))]}
+    settings.questions_path.write_text(
+        "".join(json.dumps(q, ensure_ascii=False) + "\n" for q in qs if q["id"] in kept), encoding="utf-8")
+    return len(kept)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5, help="passes over the questions (default 5)")
+    parser.add_argument("--scale-items", type=int, default=30000, help="items in the scale run (0: skip)")
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+    results: dict[str, object] = {}
+
+    with tempfile.TemporaryDirectory() as tmp:
+        work = copy_settings(settings, Path(tmp) / "base")
+        embedder = load_embedder(work.embedding_model)
+        if work.index_dir.exists():
+            shutil.rmtree(work.index_dir)
+        t = time.perf_counter()
+        full = build_index(work, embedder, progress=True)
+        results["build_full_s"] = time.perf_counter() - t
+        lines = work.duties_path.read_text(encoding="utf-8").splitlines()
+        item = json.loads(lines[100])
+        item["title"] += "（修订）"
+        lines[100] = json.dumps(item, ensure_ascii=False)
+        work.duties_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        t = time.perf_counter()
+        edit = build_index(work, embedder, progress=False)
+        results["build_one_edit_s"] = time.perf_counter() - t
+        results["build_one_edit_embedded"] = edit.embedded
+        results["passages"] = full.meta.passages
+
+        searcher = open_searcher(work)
+        searcher.search("预热")
+        bare = latency(lambda q: embedder.embed_queries([q]), QUESTIONS, args.rounds)
+        path = latency(lambda q: format_answer(searcher.search(q)), QUESTIONS, args.rounds)
+        results["embed_p50_ms"], results["embed_p95_ms"] = percentile(bare, .5), percentile(bare, .95)
+        results["answer_p50_ms"], results["answer_p95_ms"] = percentile(path, .5), percentile(path, .95)
+        results["answer_over_embed_p50"] = results["answer_p50_ms"] / results["embed_p50_ms"]
+
+        env = dict(os.environ, CORPUS_DIR=str(work.corpus_dir), INDEX_DIR=str(work.index_dir))
+        cold = []
+        for _ in range(3):
+            t = time.perf_counter()
+            subprocess.run([sys.executable, str(ROOT / "scripts" / "ask.py"), "--json", "低保谁审批"],
+                           env=env, check=True, capture_output=True)
+            cold.append(time.perf_counter() - t)
+        results["cold_start_s"] = statistics.median(cold)
+
+        if args.scale_items:
+            scale = copy_settings(work, Path(tmp) / "scale")
+            n = replicate(scale, args.scale_items)
+            t = time.perf_counter()
+            report = build_index(scale, embedder, progress=False)
+            results["scale_items"] = n
+            results["scale_passages"] = report.meta.passages
+            results["scale_faiss"] = report.meta.faiss_index
+            results["scale_build_s"] = time.perf_counter() - t
+            results["scale_index_mb"] = dir_size(report.path) / 2**20
+            big = open_searcher(scale)
+            big.search("预热")
+            times = latency(lambda q: format_answer(big.search(q)), QUESTIONS, args.rounds)
+            results["scale_answer_p50_ms"] = percentile(times, .5)
+            results["scale_answer_p95_ms"] = percentile(times, .95)
+            results["scale_over_base_p50"] = results["scale_answer_p50_ms"] / results["answer_p50_ms"]
+    results["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    for key, value in results.items():
+        print(f"{key:26} {value:.3f}" if isinstance(value, float) else f"{key:26} {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
