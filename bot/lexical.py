@@ -50,12 +50,17 @@ class SynonymTable:
         pairs.sort(key=lambda p: -len(p[0]))
         return cls(tuple(pairs))
 
-    def expand(self, text: str) -> str:
-        """Append the official terms for any spoken variants found (the original text stays)."""
-        extra = []
+    def official_terms(self, text: str) -> list[str]:
+        """The list's own terms for the spoken variants found in text."""
+        extra: list[str] = []
         for variant, canonical in self.pairs:
             if variant in text and canonical not in text and canonical not in extra:
                 extra.append(canonical)
+        return extra
+
+    def expand(self, text: str) -> str:
+        """Append the official terms for any spoken variants found (the original text stays)."""
+        extra = self.official_terms(text)
         return text if not extra else text + " " + " ".join(extra)
 
     def words(self) -> set[str]:
@@ -74,20 +79,34 @@ def tokenize(text: str) -> list[str]:
 class LexicalIndex:
     """BM25 over one document per item (all of the item's passages joined)."""
 
-    def __init__(self, item_ids: list[str], documents: list[str], synonyms: SynonymTable) -> None:
+    def __init__(self, item_ids: list[str], documents: list[str], synonyms: SynonymTable,
+                 synonym_weight: float = 0.5) -> None:
         for word in synonyms.words():
             jieba.add_word(word)
         self.item_ids = item_ids
         self.synonyms = synonyms
+        self.synonym_weight = synonym_weight
         self._bm25 = bm25s.BM25()
         self._bm25.index([tokenize(d) or ["∅"] for d in documents], show_progress=False)
 
-    def scores(self, question: str) -> tuple[np.ndarray, list[str]]:
-        """BM25 score per item (in item_ids order) and the query tokens that were used."""
-        tokens = [t for t in tokenize(self.synonyms.expand(question)) if t in self._vocab]
+    def _bm25_scores(self, tokens: list[str]) -> np.ndarray:
         if not tokens:
-            return np.zeros(len(self.item_ids), dtype=np.float32), []
-        return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32), tokens
+            return np.zeros(len(self.item_ids), dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)
+
+    def scores(self, question: str) -> tuple[np.ndarray, list[str]]:
+        """BM25 score per item (in item_ids order) and the query tokens that were used.
+
+        Official terms added by the synonym table count less than the user's own
+        words: they are a guess at what was meant.
+        """
+        tokens = [t for t in tokenize(question) if t in self._vocab]
+        extra = [t for term in self.synonyms.official_terms(question) for t in tokenize(term)
+                 if t in self._vocab and t not in tokens]
+        scores = self._bm25_scores(tokens)
+        if extra and self.synonym_weight:
+            scores = scores + self.synonym_weight * self._bm25_scores(extra)
+        return scores, tokens + extra
 
     @property
     def _vocab(self) -> dict:

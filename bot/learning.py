@@ -1,0 +1,66 @@
+"""Turn confirmed question -> item pairs into example questions of the corpus."""
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from .log_report import CSV_COLUMNS
+from .question_log import ConfirmedPair
+
+
+@dataclass(frozen=True)
+class Candidate:
+    question: str
+    item_id: str
+    how: str
+
+
+def from_pairs(pairs: list[ConfirmedPair]) -> list[Candidate]:
+    return [Candidate(p.question, p.item_id, p.how) for p in pairs]
+
+
+def from_csv(path: Path) -> list[Candidate]:
+    """Rows of a report CSV whose last column (确认事项id) an admin filled in."""
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        reader = csv.DictReader(f)
+        missing = {CSV_COLUMNS[2], CSV_COLUMNS[-1]} - set(reader.fieldnames or [])
+        if missing:
+            raise ValueError(f"{path}: missing column(s) {', '.join(sorted(missing))}; "
+                             "use the CSV written by scripts/report.py --csv")
+        return [Candidate(row[CSV_COLUMNS[2]].strip(), row[CSV_COLUMNS[-1]].strip(), "csv")
+                for row in reader if row.get(CSV_COLUMNS[-1], "").strip() and row.get(CSV_COLUMNS[2], "").strip()]
+
+
+def existing_questions(path: Path) -> set[tuple[str, str]]:
+    if not path.exists():
+        return set()
+    out = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            data = json.loads(line)
+            out.add((data["id"], data["q"].strip()))
+    return out
+
+
+def new_candidates(candidates: list[Candidate], known_ids: set[str], questions_path: Path) -> tuple[list[Candidate], list[str]]:
+    """Drop duplicates and unknown ids; returns (usable, problems)."""
+    seen = existing_questions(questions_path)
+    usable, problems = [], []
+    for c in candidates:
+        key = (c.item_id, c.question.strip())
+        if c.item_id not in known_ids:
+            problems.append(f"unknown item id {c.item_id!r} for question {c.question!r}")
+        elif key not in seen:
+            seen.add(key)
+            usable.append(c)
+    return usable, problems
+
+
+def append_questions(candidates: list[Candidate], questions_path: Path) -> int:
+    with questions_path.open("a", encoding="utf-8") as f:
+        for c in candidates:
+            f.write(json.dumps({"id": c.item_id, "q": c.question.strip(), "style": "learned", "source": "learned"},
+                               ensure_ascii=False) + "\n")
+    return len(candidates)

@@ -1,0 +1,62 @@
+"""Figures and exports from the question log, shared by /stats, /unanswered and scripts/report.py."""
+from __future__ import annotations
+
+import csv
+import html
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+
+from .question_log import LoggedQuestion, QuestionLog, Stats
+
+# Columns of the CSV admins open in Excel; the last one is for them to fill in
+# (the id of the item that answers the question) before scripts/learn.py --csv.
+CSV_COLUMNS = ["编号", "时间", "问题", "是否找到", "显示的事项", "点开的事项", "反馈", "用户指出的正确事项", "确认事项id"]
+FEEDBACK_WORDS = {"up": "👍", "down": "👎", None: ""}
+
+
+def day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.utc)
+
+
+def stats_text(qlog: QuestionLog, titles: dict[str, str], now: datetime | None = None) -> str:
+    """The /stats reply (Telegram HTML)."""
+    now = now or datetime.now(timezone.utc)
+    today = qlog.stats(day_start(now.date()), now + timedelta(seconds=1))
+    week = qlog.stats(now - timedelta(days=7), now + timedelta(seconds=1))
+
+    def block(label: str, s: Stats) -> str:
+        return (f"<b>{label}</b>：提问 {s.questions} 次，找到事项 {s.answered_rate:.0%}，"
+                f"👍 {s.feedback_up} / 👎 {s.feedback_down}（👎 占 {s.down_rate:.0%}）")
+
+    lines = ["📊 使用统计", block("今天", today), block("近 7 天", week)]
+    if week.top_items:
+        lines.append("近 7 天问得最多的事项：")
+        lines += [f"{i}. {html.escape(titles.get(item, item)[:30])}（{n} 次）"
+                  for i, (item, n) in enumerate(week.top_items, 1)]
+    return "\n".join(lines)
+
+
+def problems_text(qlog: QuestionLog, limit: int = 15, now: datetime | None = None) -> str:
+    """The /unanswered reply: recent not-found and 👎 questions."""
+    now = now or datetime.now(timezone.utc)
+    rows = qlog.problems(now - timedelta(days=30), now + timedelta(seconds=1), limit=limit)
+    if not rows:
+        return "近 30 天没有未找到或被点 👎 的问题。"
+    lines = [f"近 30 天未找到或被点 👎 的问题（最近 {len(rows)} 条）："]
+    for r in rows:
+        mark = "未找到" if not r.answered else "👎"
+        lines.append(f"• [{mark}] {html.escape(r.question[:60])}（{r.asked_at[:10]}）")
+    return "\n".join(lines)
+
+
+def write_problems_csv(rows: list[LoggedQuestion], path: Path) -> None:
+    # utf-8-sig: the BOM makes Excel open the Chinese text correctly.
+    with path.open("w", encoding="utf-8-sig", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(CSV_COLUMNS)
+        for r in rows:
+            writer.writerow([
+                r.id, r.asked_at, r.question, "是" if r.answered else "否", " ".join(r.shown[:3]),
+                r.tapped or "", FEEDBACK_WORDS.get(r.feedback, ""),
+                "" if r.corrected in (None, "none") else r.corrected, "",
+            ])

@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""Add confirmed questions from the question log to corpus/questions.jsonl, then rebuild the index.
+
+Confirmed = a 👍 on an answer, or a 👎 corrected by tapping the right item. Every pair
+is reviewed by an admin first: interactively (y/n for each), or by filling the last
+column (确认事项id) of the CSV written by scripts/report.py --csv and passing --csv.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.corpus import CorpusError, load_duties  # noqa: E402
+from bot.embedding import load_embedder  # noqa: E402
+from bot.index_store import build_index  # noqa: E402
+from bot.learning import append_questions, from_csv, from_pairs, new_candidates  # noqa: E402
+from bot.log_report import day_start  # noqa: E402
+from bot.question_log import QuestionLog  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+
+
+def review(candidates, titles) -> list:
+    accepted = []
+    for i, c in enumerate(candidates, 1):
+        how = "👍" if c.how == "up" else "👎→改选"
+        print(f"\n[{i}/{len(candidates)}] {how}\n  问题：{c.question}\n  事项：{titles[c.item_id][:60]}（{c.item_id}）")
+        while True:
+            print("  加入示例问题？[y]是 / [n]否 / [q]结束审核: ", end="", flush=True)
+            answer = sys.stdin.readline()
+            if not answer:  # end of input: stop reviewing, keep what was accepted
+                return accepted
+            answer = answer.strip().lower()
+            if answer in ("y", "n", "q"):
+                break
+        if answer == "q":
+            break
+        if answer == "y":
+            accepted.append(c)
+    return accepted
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    today = datetime.now(timezone.utc).date()
+    parser.add_argument("--csv", type=Path, help="an edited report CSV: take rows whose 确认事项id is filled")
+    parser.add_argument("--from", dest="start", type=date.fromisoformat, default=today - timedelta(days=30),
+                        help="interactive review from this day, YYYY-MM-DD (default: 30 days ago)")
+    parser.add_argument("--to", dest="end", type=date.fromisoformat, default=today, help="last day (default: today)")
+    parser.add_argument("--log", type=Path, help="question log file (default: QUESTION_LOG_PATH)")
+    parser.add_argument("--no-rebuild", action="store_true", help="only add the questions; do not rebuild the index")
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+    try:
+        titles = {d.id: d.display_title for d in load_duties(settings.duties_path)}
+    except CorpusError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+    if args.csv:
+        try:
+            candidates = from_csv(args.csv)
+        except (OSError, ValueError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+    else:
+        log_path = args.log or settings.question_log_path
+        if not log_path.exists():
+            print(f"error: no question log at {log_path}", file=sys.stderr)
+            return 1
+        qlog = QuestionLog(log_path, settings.log_salt, settings.log_retention_days)
+        candidates = from_pairs(qlog.confirmed_pairs(day_start(args.start), day_start(args.end + timedelta(days=1))))
+
+    usable, problems = new_candidates(candidates, set(titles), settings.questions_path)
+    for p in problems:
+        print(f"skipped: {p}", file=sys.stderr)
+    if not usable:
+        print("nothing new to learn")
+        return 0
+    accepted = usable if args.csv else review(usable, titles)
+    added = append_questions(accepted, settings.questions_path)
+    print(f"added {added} question(s) to {settings.questions_path}")
+    if added and not args.no_rebuild:
+        report = build_index(settings, load_embedder(settings.embedding_model), progress=False)
+        print(report.summary())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""Question-log figures for a date range, and a CSV of unanswered and disliked questions.
+
+    python scripts/report.py --from 2026-11-01 --to 2026-11-30 --csv problems.csv
+
+The CSV is UTF-8 with BOM (opens cleanly in Excel). Fill its last column (确认事项id)
+with the item that answers each question, then feed it to scripts/learn.py --csv.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.corpus import CorpusError, load_duties  # noqa: E402
+from bot.log_report import day_start, write_problems_csv  # noqa: E402
+from bot.question_log import QuestionLog  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date like 2026-11-30, got {text!r}") from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    today = datetime.now(timezone.utc).date()
+    parser.add_argument("--from", dest="start", type=_day, default=today - timedelta(days=6),
+                        help="first day, YYYY-MM-DD (default: 7 days ago)")
+    parser.add_argument("--to", dest="end", type=_day, default=today, help="last day, inclusive (default: today)")
+    parser.add_argument("--csv", type=Path, help="write unanswered and 👎 questions to this CSV")
+    parser.add_argument("--log", type=Path, help="question log file (default: QUESTION_LOG_PATH)")
+    args = parser.parse_args(argv)
+    if args.end < args.start:
+        parser.error("--to is before --from")
+    settings = Settings.from_env()
+    log_path = args.log or settings.question_log_path
+    if not log_path.exists():
+        print(f"error: no question log at {log_path}", file=sys.stderr)
+        return 1
+    qlog = QuestionLog(log_path, settings.log_salt, settings.log_retention_days)
+    start, end = day_start(args.start), day_start(args.end + timedelta(days=1))
+    s = qlog.stats(start, end, top=10)
+    try:
+        titles = {d.id: d.display_title for d in load_duties(settings.duties_path)}
+    except CorpusError:
+        titles = {}
+    print(f"{args.start} – {args.end}")
+    print(f"questions        {s.questions}")
+    print(f"answered         {s.answered} ({s.answered_rate:.1%})")
+    print(f"feedback         👍 {s.feedback_up}  👎 {s.feedback_down}  (👎 rate {s.down_rate:.1%})")
+    if s.top_items:
+        print("top items:")
+        for item, n in s.top_items:
+            print(f"  {n:5}  {item}  {titles.get(item, '')[:40]}")
+    if args.csv:
+        rows = qlog.problems(start, end)
+        write_problems_csv(rows, args.csv)
+        print(f"wrote {len(rows)} unanswered or 👎 questions to {args.csv}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,196 @@
+"""The question log, the report and the learn loop."""
+from __future__ import annotations
+
+import csv
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from bot.learning import from_csv
+from bot.log_report import CSV_COLUMNS, problems_text, stats_text, write_problems_csv
+from bot.question_log import QuestionLog
+from bot.service import open_searcher
+
+ROOT = Path(__file__).resolve().parent.parent
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+
+
+def test_records_and_reads_back(tmp_path):
+    qlog = QuestionLog(tmp_path / "q.sqlite3", salt="s")
+    row = qlog.record_question(123456789, "低保谁审批", True, ["basic-052", "basic-053"], at=NOW)
+    qlog.record_tap(row, "basic-053")
+    qlog.record_feedback(row, "down")
+    qlog.record_correction(row, "basic-053")
+    got = qlog.get(row)
+    assert (got.question, got.answered, got.shown, got.tapped, got.feedback, got.corrected) == (
+        "低保谁审批", True, ["basic-052", "basic-053"], "basic-053", "down", "basic-053")
+    assert qlog.confirmed_pairs(NOW - timedelta(days=1), NOW + timedelta(days=1))[0].item_id == "basic-053"
+    with sqlite3.connect(tmp_path / "q.sqlite3") as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_no_raw_user_id_or_token_is_stored(tmp_path, monkeypatch):
+    token = "123456:SECRET-TOKEN-abcdef"
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", token)
+    path = tmp_path / "q.sqlite3"
+    qlog = QuestionLog(path, salt="")
+    qlog.record_question(987654321, "高龄津贴", True, ["basic-048"])
+    qlog.close()
+    raw = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.is_file())
+    assert b"987654321" not in raw and token.encode() not in raw
+    # Same user, same hash across reopenings (the generated salt is kept in the file).
+    again = QuestionLog(path, salt="")
+    assert again.user_hash(987654321) == QuestionLog(path).user_hash(987654321)
+    assert again.user_hash(987654321) != again.user_hash(987654322)
+
+
+def test_concurrent_writers_during_a_burst(tmp_path):
+    path = tmp_path / "q.sqlite3"
+    logs = [QuestionLog(path, salt="s") for _ in range(4)]  # several connections, as several processes would
+    errors = []
+
+    def ask(n):
+        try:
+            qlog = logs[n % len(logs)]
+            for i in range(25):
+                row = qlog.record_question(n, f"问题 {n}-{i}", i % 2 == 0, ["basic-001"])
+                assert row is not None
+                qlog.record_feedback(row, "up")
+        except Exception as exc:  # noqa: BLE001 - collect for the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=ask, args=(n,)) for n in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    s = logs[0].stats(datetime.now(timezone.utc) - timedelta(hours=1), datetime.now(timezone.utc) + timedelta(hours=1))
+    assert s.questions == 500 and s.feedback_up == 500 and s.answered == 260
+
+
+def test_corrupt_file_is_moved_aside(tmp_path, caplog):
+    path = tmp_path / "q.sqlite3"
+    path.write_bytes(b"this is not a database at all" * 100)
+    qlog = QuestionLog(path, salt="s")
+    assert qlog.record_question(1, "还能记吗", False, []) is not None
+    assert list(tmp_path.glob("q.sqlite3.corrupt-*"))
+    assert "corrupt" in caplog.text
+
+
+def test_unwritable_location_degrades_to_a_warning(tmp_path, caplog):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    qlog = QuestionLog(blocker / "sub" / "q.sqlite3", salt="s")  # parent is a file: cannot create
+    assert qlog.record_question(1, "问题", True, ["basic-001"]) is None
+    assert qlog.stats(NOW - timedelta(days=1), NOW).questions == 0
+    assert "unavailable" in caplog.text
+
+
+def test_locked_database_does_not_raise(tmp_path, caplog):
+    path = tmp_path / "q.sqlite3"
+    qlog = QuestionLog(path, salt="s")
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        assert qlog.record_question(1, "锁住了", True, []) is None
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert "could not record a question" in caplog.text
+    assert qlog.record_question(1, "解锁了", True, []) is not None
+
+
+def test_retention_prunes_old_rows(tmp_path):
+    qlog = QuestionLog(tmp_path / "q.sqlite3", salt="s", retention_days=180)
+    qlog.record_question(1, "很久以前", True, ["basic-001"], at=NOW - timedelta(days=200))
+    qlog.record_question(1, "最近", True, ["basic-001"], at=NOW - timedelta(days=10))
+    assert qlog.prune(now=NOW) == 1
+    rows = qlog.problems(NOW - timedelta(days=400), NOW) + qlog._rows("1 = 1", ())
+    assert {r.question for r in rows} == {"最近"}
+
+
+def test_stats_and_problem_texts(tmp_path):
+    qlog = QuestionLog(tmp_path / "q.sqlite3", salt="s")
+    for i in range(3):
+        qlog.record_question(i, f"低保{i}", True, ["basic-052"], at=NOW - timedelta(hours=1))
+    bad = qlog.record_question(9, "<b>美国总统</b>", False, ["basic-001"], at=NOW - timedelta(days=2))
+    down = qlog.record_question(8, "网格员", True, ["basic-020"], at=NOW - timedelta(hours=2))
+    qlog.record_feedback(down, "down")
+    text = stats_text(qlog, {"basic-052": "最低生活保障"}, now=NOW)
+    assert "今天</b>：提问 4 次" in text and "近 7 天</b>：提问 5 次" in text and "最低生活保障（3 次）" in text
+    problems = problems_text(qlog, now=NOW)
+    assert "&lt;b&gt;美国总统" in problems and "[👎] 网格员" in problems
+    csv_path = tmp_path / "problems.csv"
+    write_problems_csv(qlog.problems(NOW - timedelta(days=30), NOW), csv_path)
+    assert csv_path.read_bytes().startswith(b"\xef\xbb\xbf")
+    with csv_path.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == CSV_COLUMNS and {r[2] for r in rows[1:]} == {"<b>美国总统</b>", "网格员"}
+    assert bad
+
+
+def _script(name, *args, env_extra, stdin=""):
+    env = dict(os.environ, **env_extra)
+    return subprocess.run([sys.executable, str(ROOT / "scripts" / name), *args], input=stdin,
+                          capture_output=True, text=True, env=env, timeout=240)
+
+
+def test_learn_loop_from_the_edited_csv(index_copy, tmp_path):
+    question = "老蔫巴家的事儿该找哪个"  # deliberately vague: nothing ties it to an item yet
+    target = "basic-051"
+    searcher = open_searcher(index_copy)
+    first = searcher.search(question)
+    assert first.matches[0].id != target
+
+    log_path = tmp_path / "q.sqlite3"
+    qlog = QuestionLog(log_path, salt="s")
+    row = qlog.record_question(42, question, first.answered, [m.id for m in first.matches[:4]])
+    qlog.record_feedback(row, "down")
+    qlog.record_correction(row, target)
+    qlog.close()
+
+    env = {"CORPUS_DIR": str(index_copy.corpus_dir), "INDEX_DIR": str(index_copy.index_dir),
+           "QUESTION_LOG_PATH": str(log_path), "LOG_SALT": "s"}
+    csv_path = tmp_path / "review.csv"
+    proc = _script("report.py", "--from", "2000-01-01", "--csv", str(csv_path), env_extra=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "questions        1" in proc.stdout
+    # The admin fills in the confirmed item (here: the one the user tapped) in Excel.
+    with csv_path.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[1][7] == target
+    rows[1][-1] = rows[1][7]
+    with csv_path.open("w", encoding="utf-8-sig", newline="") as f:
+        csv.writer(f).writerows(rows)
+    assert [c.item_id for c in from_csv(csv_path)] == [target]
+
+    proc = _script("learn.py", "--csv", str(csv_path), env_extra=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "added 1 question" in proc.stdout and "embedded 1," in proc.stdout
+    again = open_searcher(index_copy).search(question)
+    assert again.answered and again.matches[0].id == target
+    # Learning the same pair twice adds nothing.
+    proc = _script("learn.py", "--csv", str(csv_path), env_extra=env)
+    assert "nothing new to learn" in proc.stdout
+
+
+def test_learn_interactive_review(index_copy, tmp_path):
+    log_path = tmp_path / "q.sqlite3"
+    qlog = QuestionLog(log_path, salt="s")
+    yes = qlog.record_question(1, "屯里修路的事归谁", True, ["basic-078"])
+    qlog.record_feedback(yes, "up")
+    no = qlog.record_question(2, "随便问问", True, ["basic-001"])
+    qlog.record_feedback(no, "up")
+    qlog.close()
+    env = {"CORPUS_DIR": str(index_copy.corpus_dir), "INDEX_DIR": str(index_copy.index_dir),
+           "QUESTION_LOG_PATH": str(log_path), "LOG_SALT": "s"}
+    before = index_copy.questions_path.read_text(encoding="utf-8")
+    proc = _script("learn.py", "--from", "2000-01-01", "--no-rebuild", env_extra=env, stdin="y\nn\n")
+    assert proc.returncode == 0, proc.stderr
+    added = index_copy.questions_path.read_text(encoding="utf-8")[len(before):]
+    assert added.count("\n") == 1 and "屯里修路的事归谁" in added and "basic-078" in added
