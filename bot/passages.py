@@ -56,7 +56,7 @@ def load_questions(path: Path, known_ids: set[str]) -> list[ExampleQuestion]:
 
 
 def _title_text(duty: Duty) -> str:
-    return f"{duty.category}：{duty.display_title}"
+    return duty.display_title
 
 
 def item_passages(duty: Duty) -> list[Passage]:

@@ -35,7 +35,7 @@ class SearchConfig:
     # Calibrated for the default model on the dev set (docs/evaluation.md).
     lexical_bonus: float = 0.02
     lexical_cap: float = 10.0
-    min_confidence: float = 0.915
+    min_confidence: float = 0.9175
     max_chars: int = 200
 
 

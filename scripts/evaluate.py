@@ -59,6 +59,37 @@ def bm25_outcomes(searcher, questions) -> list[Outcome]:
     return out
 
 
+def ablation_searchers(searcher):
+    """The full system with one lever removed at a time (same model, same run)."""
+    import faiss
+    from dataclasses import replace
+
+    from bot.index_store import LoadedIndex
+    from bot.search import Searcher
+
+    def subset(kinds: set[str]) -> LoadedIndex:
+        idx = searcher.index
+        keep = [i for i, p in enumerate(idx.passages) if p.kind in kinds]
+        vectors = np.vstack([idx.faiss_index.reconstruct(i) for i in keep])
+        flat = faiss.IndexFlatIP(vectors.shape[1])
+        flat.add(vectors)
+        return LoadedIndex(idx.meta, idx.path, idx.duties, [idx.passages[i] for i in keep], flat)
+
+    all_kinds = {p.kind for p in searcher.index.passages}
+    cfg = searcher.config
+    return {
+        "dense: titles only (no BM25)": Searcher(subset({"title"}), searcher.embedder, SynonymTable(),
+                                                 replace(cfg, lexical_weight=0.0)),
+        "dense: all item texts, no example questions (no BM25)": Searcher(
+            subset(all_kinds - {"question"}), searcher.embedder, SynonymTable(), replace(cfg, lexical_weight=0.0)),
+        "dense: item texts + example questions (no BM25)": Searcher(
+            searcher.index, searcher.embedder, SynonymTable(), replace(cfg, lexical_weight=0.0)),
+        "+ BM25 fusion, no synonyms": Searcher(searcher.index, searcher.embedder, SynonymTable(), cfg),
+        "full system without example questions": Searcher(
+            subset(all_kinds - {"question"}), searcher.embedder, searcher.synonyms, cfg),
+    }
+
+
 def table(rows: dict[str, Scores]) -> str:
     lines = [
         "| system | top-1 | top-3 | MRR@10 | out-of-scope rejected | in-scope falsely rejected |",
@@ -85,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("questions", type=Path, help="JSONL question set")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--misses", action="store_true", help="list the questions the system got wrong")
+    parser.add_argument("--ablation", action="store_true", help="also score the system with each lever removed")
     args = parser.parse_args(argv)
     try:
         questions = load_eval(args.questions)
@@ -100,6 +132,9 @@ def main(argv: list[str] | None = None) -> int:
         "baseline: title-only dense": score(title_dense_outcomes(searcher, questions)),
         "baseline: BM25 only": score(bm25_outcomes(searcher, questions)),
     }
+    if args.ablation:
+        for name, variant in ablation_searchers(searcher).items():
+            rows[f"ablation: {name}"] = score(system_outcomes(variant, questions))
     if args.json:
         print(json.dumps({k: v.__dict__ for k, v in rows.items()}, ensure_ascii=False, indent=1))
     else:
