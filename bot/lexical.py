@@ -81,7 +81,9 @@ class LexicalIndex:
 
     def __init__(self, item_ids: list[str], documents: list[str], synonyms: SynonymTable,
                  synonym_weight: float = 0.5) -> None:
-        for word in synonyms.words():
+        # Sorted: jieba derives a new word's frequency from the words added before it,
+        # so set order (random per process) would change tokenisation between runs.
+        for word in sorted(synonyms.words()):
             jieba.add_word(word)
         self.item_ids = item_ids
         self.synonyms = synonyms
