@@ -8,7 +8,7 @@ import html
 import re
 
 from .corpus import Duty
-from .search import Match, SearchResult
+from .search import Match, SearchResult, town_role
 
 TITLE_LIMIT = 60
 TELEGRAM_LIMIT = 4096
@@ -91,6 +91,18 @@ def format_answer(result: SearchResult, buttons: bool = True) -> str:
         parts.append(f"最接近的几项：\n{closest}")
         parts.append(e(REPHRASE_HINT))
     return "\n\n".join(parts)
+
+
+def format_duty_card(duty: Duty) -> str:
+    """The short card of an item picked from a button, where there is no question to relate it to."""
+    penalty = duty.list == "basic" and bool(duty.penalties)
+    card = Match(
+        id=duty.id, score=0.0, list=duty.list, category=duty.category, title=duty.display_title,
+        departments=list(duty.departments), town_role=town_role(duty, penalty=penalty),
+        matched=duty.display_title, matched_kind="title",
+        town_points=duty.town_duties[:2] if duty.list == "coop" else [], duty=duty,
+    )
+    return "\n".join(match_lines(card))
 
 
 def format_duty_detail(duty: Duty) -> str:

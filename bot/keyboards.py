@@ -1,0 +1,121 @@
+"""Inline keyboards and the callback data behind their buttons.
+
+Callback data (at most 64 bytes, so ids and indexes rather than text):
+    item:<id>                 show an item's card
+    full:<id>                 show an item in full
+    ask:<n>                   ask example question n
+    lists                     /list: pick a list
+    list:<list>               pick a category of a list
+    cat:<list>:<n>:<page>     a page of the items of category n of a list
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from . import texts
+from .answer_format import LIST_BADGE, shorten
+from .corpus import LISTS, Duty
+from .search import SearchResult
+
+PAGE_SIZE = 8
+BUTTON_TITLE = 30
+
+
+@dataclass(frozen=True)
+class Callback:
+    action: str
+    args: tuple[str, ...] = ()
+
+
+_ARITY = {"item": 1, "full": 1, "ask": 1, "lists": 0, "list": 1, "cat": 3}
+
+
+def parse_callback(data: str | None) -> Callback | None:
+    """The button's meaning, or None for data this bot never made (old versions, forgeries)."""
+    action, *args = (data or "").split(":")
+    if _ARITY.get(action) != len(args):
+        return None
+    return Callback(action, tuple(args))
+
+
+def _button(label: str, data: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=data)
+
+
+def _item_button(duty_id: str, list_key: str, title: str, limit: int = BUTTON_TITLE) -> InlineKeyboardButton:
+    return _button(f"{LIST_BADGE[list_key].split()[0]} {shorten(title, limit)}", f"item:{duty_id}")
+
+
+def answer_keyboard(result: SearchResult) -> InlineKeyboardMarkup | None:
+    """Answered: 详情 for the best item, then up to 3 other items. Not found: the closest 3."""
+    if not result.matches or result.note == "empty":
+        return None
+    rows = []
+    if result.answered:
+        best, others = result.matches[0], result.matches[1:4]
+        rows.append([_button(texts.BUTTON_DETAIL, f"full:{best.id}")])
+    else:
+        others = result.matches[:3]
+    rows += [[_item_button(m.id, m.list, m.title)] for m in others]
+    return InlineKeyboardMarkup(rows)
+
+
+def detail_keyboard(duty: Duty) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[_button(texts.BUTTON_DETAIL, f"full:{duty.id}")]])
+
+
+def examples_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[_button(q, f"ask:{i}")] for i, q in enumerate(texts.EXAMPLE_QUESTIONS)])
+
+
+# -- browsing (/list) ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Category:
+    name: str
+    duties: tuple[Duty, ...]
+
+
+def categories(duties: list[Duty], list_key: str) -> list[Category]:
+    """A list's categories in the order the published list gives them."""
+    grouped: dict[str, list[Duty]] = {}
+    for d in duties:
+        if d.list == list_key:
+            grouped.setdefault(d.category, []).append(d)
+    return [Category(name, tuple(items)) for name, items in grouped.items()]
+
+
+def lists_keyboard(duties: list[Duty]) -> InlineKeyboardMarkup:
+    counts = {key: sum(d.list == key for d in duties) for key in LISTS}
+    return InlineKeyboardMarkup(
+        [[_button(f"{LIST_BADGE[key]}（{counts[key]}项）", f"list:{key}")] for key in LISTS if counts[key]]
+    )
+
+
+def categories_keyboard(duties: list[Duty], list_key: str) -> InlineKeyboardMarkup:
+    cats = categories(duties, list_key)
+    buttons = [_button(f"{c.name}（{len(c.duties)}）", f"cat:{list_key}:{i}:0") for i, c in enumerate(cats)]
+    rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+    rows.append([_button(texts.BUTTON_BACK, "lists")])
+    return InlineKeyboardMarkup(rows)
+
+
+def page_count(category: Category) -> int:
+    return max(1, -(-len(category.duties) // PAGE_SIZE))
+
+
+def category_page_keyboard(category: Category, list_key: str, index: int, page: int) -> InlineKeyboardMarkup:
+    start = page * PAGE_SIZE
+    rows = [[_item_button(d.id, d.list, d.display_title, 40)] for d in category.duties[start:start + PAGE_SIZE]]
+    nav = []
+    if page > 0:
+        nav.append(_button(texts.BUTTON_PREV, f"cat:{list_key}:{index}:{page - 1}"))
+    if page + 1 < page_count(category):
+        nav.append(_button(texts.BUTTON_NEXT, f"cat:{list_key}:{index}:{page + 1}"))
+    if nav:
+        rows.append(nav)
+    rows.append([_button(texts.BUTTON_BACK, f"list:{list_key}")])
+    return InlineKeyboardMarkup(rows)

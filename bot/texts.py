@@ -1,0 +1,73 @@
+"""What the bot says besides answer cards, in one place so the wording can be reviewed.
+
+All of it is Telegram HTML written by us; anything from users or the corpus is escaped
+where it is filled in.
+"""
+from __future__ import annotations
+
+# Shown as buttons under /start; each asks the question when tapped.
+EXAMPLE_QUESTIONS = (
+    "村里有人在河堤上盖棚子，归谁管？",
+    "防汛抗旱镇里要干什么？",
+    "收割机安全检查还归镇里管吗？",
+)
+
+# (command, description) for setMyCommands; /reload is for admins and left out of the menu.
+COMMANDS = (
+    ("start", "开始使用，看示例问题"),
+    ("help", "怎么提问、回答怎么看"),
+    ("list", "按清单和类别浏览全部事项"),
+)
+
+START = (
+    "👋 您好！我是<b>职责通</b>，帮卧牛河镇和各村的同志查一件事归谁管。\n\n"
+    "直接发一句话说说遇到的事，我对照镇里的履职事项清单告诉您：\n"
+    "• 这件事是本镇负责、上级部门牵头本镇配合，还是已经收回上级部门\n"
+    "• 牵头的部门是谁，本镇要做什么\n"
+    "• 已收回的事现在该去找谁\n\n"
+    "点下面的示例问题试试，或发送 /list 按类别浏览。"
+)
+
+HELP = (
+    "<b>怎么问</b>\n"
+    "直接发文字，说清是什么事、涉及谁、在哪里，例如：\n"
+    "• 村里有人在河堤上盖棚子，归谁管？\n"
+    "• 村民想申请低保，找谁办？\n\n"
+    "<b>回答怎么看</b>\n"
+    "🟢 基本履职事项：本镇负责\n"
+    "🟡 配合履职事项：上级部门牵头、本镇配合\n"
+    "🔵 上级部门收回事项：本镇不再负责，并告诉您现在找谁\n"
+    "点“📄 详情”看事项全文；下方其他按钮是相近的事项。\n\n"
+    "<b>命令</b>\n"
+    "/list 按清单和类别浏览全部事项\n"
+    "/help 显示本说明\n\n"
+    "在群里使用时，请 @我 或回复我的消息。问题太长时只按前 {max_chars} 个字查找。"
+)
+HELP_ADMIN = "\n\n<b>管理员</b>\n/reload 重新加载（必要时重建）事项索引"
+
+ASK_FOR_TEXT = "我只能看懂文字。请直接打字说说您要问的事，例如：“村里有人在河堤上盖棚子，归谁管？”"
+ASK_FOR_QUESTION = "请用文字说说您要问的事，例如：“村里有人在河堤上盖棚子，归谁管？”"
+UNKNOWN_COMMAND = "没有这个命令。直接发文字提问就行，或发送 /help 查看说明。"
+REFUSED = (
+    "抱歉，职责通只供卧牛河镇和各村的工作人员使用，您的账号还没有开通。"
+    "如需使用，请把您的用户编号 <code>{user_id}</code> 发给管理员。"
+)
+REFUSED_SHORT = "抱歉，您的账号还没有开通职责通。"
+RATE_LIMITED = "您问得有点快，请过 {seconds} 秒再问。（每人每分钟最多 {limit} 个问题）"
+APOLOGY = "抱歉，刚才处理时出了点问题，请稍后再试一次。"
+STALE_BUTTON = "这个按钮已失效，请重新提问或发送 /list。"
+NOT_STARTED = "系统正在启动，请稍后再问。"
+
+ADMIN_ONLY = "只有管理员可以使用 /reload。"
+RELOADING = "正在重新加载事项索引，请稍候…"
+RELOADED = "✅ 已切换到新索引：共 {items} 项，构建于 {built_at}（编号 {build_id}）。"
+RELOAD_UNCHANGED = "索引没有变化，仍在使用编号 {build_id}（共 {items} 项，构建于 {built_at}）。"
+RELOAD_FAILED = "❌ 重新加载失败，仍在使用原来的索引。原因：{reason}"
+
+LIST_PICK = "<b>按清单浏览</b>\n请选择清单："
+CATEGORY_PICK = "<b>{badge}</b>\n请选择类别："
+CATEGORY_PAGE = "<b>{badge} · {category}</b>\n共 {count} 项，第 {page}/{pages} 页。点事项查看："
+BUTTON_BACK = "« 返回"
+BUTTON_PREV = "« 上一页"
+BUTTON_NEXT = "下一页 »"
+BUTTON_DETAIL = "📄 详情"
