@@ -52,7 +52,7 @@ def match_lines(m: Match) -> list[str]:
         depts = m.departments
         shown = "、".join(depts[:4]) + (f" 等{len(depts)}个部门" if len(depts) > 4 else "")
         lines.append(f"牵头部门：{e(shown)}")
-        if m.matched_department and len(depts) > 1:
+        if m.department_led:
             lines.append(f"与问题最相关的部门：{e(m.matched_department)}")
         if m.town_points:
             lines.append("本镇要做的：")

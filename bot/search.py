@@ -50,7 +50,10 @@ class Match:
     town_role: str
     matched: str
     matched_kind: str
+    # The department section closest to the question (multi-department items), and
+    # whether that section is what matched best overall (then it leads the answer).
     matched_department: str = ""
+    department_led: bool = False
     town_points: list[str] = field(default_factory=list)
     duty: Duty | None = field(default=None, repr=False, compare=False)
 
@@ -158,16 +161,20 @@ class Searcher:
         best_passage = own[0][1]
         dept_passages = [p for _, p in own if p.kind == "department"]
         matched_department = dept_passages[0].department if dept_passages else ""
+        # Lead with a department only when its own section is what the question matched;
+        # "防汛抗旱镇里干啥" matches the item, not 市民政局's part of it.
+        led = best_passage.kind == "department" and len(duty.departments) > 1
+        first = matched_department if led else ""
         penalty = best_passage.kind == "penalty"
         town_points = [
             p.text.split("：", 1)[-1] for _, p in own if p.kind == "duty"
         ][:2] if duty.list == "coop" else []
         return Match(
             id=duty.id, score=score, list=duty.list, category=duty.category, title=duty.display_title,
-            departments=ordered_departments(duty, matched_department),
-            town_role=town_role(duty, matched_department, penalty),
+            departments=ordered_departments(duty, first),
+            town_role=town_role(duty, first, penalty),
             matched=best_passage.text, matched_kind=best_passage.kind,
-            matched_department=matched_department, town_points=town_points, duty=duty,
+            matched_department=matched_department, department_led=led, town_points=town_points, duty=duty,
         )
 
     # -- the whole path ----------------------------------------------------------

@@ -45,7 +45,11 @@ def test_match_describes_role_and_department(searcher):
     coop = searcher.search("防汛抗旱", top_k=3).matches[0]
     assert coop.list == "coop" and "本镇配合" in coop.town_role
     assert len(coop.departments) == 13 and coop.matched_department in coop.departments
-    assert coop.departments[0] == coop.matched_department.split("、")[0]
+    assert not coop.department_led and coop.departments[0] == "市应急管理局"  # the lead department, as printed
+    weather = searcher.search("防汛抗旱的天气气候监测和预报预警信息由哪个部门发布").matches[0]
+    assert weather.id == "coop-029" and weather.department_led
+    assert weather.matched_department == "市气象局" and weather.departments[0] == "市气象局"
+    assert weather.town_role == "市气象局等13个部门牵头、本镇配合"
     returned = searcher.search("冒领的高龄津贴谁去追缴").matches[0]
     assert returned.town_role == "已由市民政局承接、本镇不再负责"
     ended = searcher.duty("returned-003")
