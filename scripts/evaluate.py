@@ -90,6 +90,18 @@ def ablation_searchers(searcher):
     }
 
 
+def sweep_searchers(searcher):
+    """The full system with other fusion settings."""
+    from dataclasses import replace
+
+    from bot.search import Searcher
+
+    cfg = searcher.config
+    variants = {f"BM25 share {w}": replace(cfg, lexical_weight=w) for w in (0.0, 0.1, 0.2, 0.3)}
+    variants.update({f"synonym weight {w}": replace(cfg, synonym_weight=w) for w in (0.0, 0.5, 1.0)})
+    return {name: Searcher(searcher.index, searcher.embedder, searcher.synonyms, c) for name, c in variants.items()}
+
+
 def table(rows: dict[str, Scores]) -> str:
     lines = [
         "| system | top-1 | top-3 | MRR@10 | out-of-scope rejected | in-scope falsely rejected |",
@@ -117,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--misses", action="store_true", help="list the questions the system got wrong")
     parser.add_argument("--ablation", action="store_true", help="also score the system with each lever removed")
+    parser.add_argument("--sweep", action="store_true",
+                        help="also score other BM25 shares and synonym weights (how the defaults were chosen)")
     args = parser.parse_args(argv)
     try:
         questions = load_eval(args.questions)
@@ -135,6 +149,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.ablation:
         for name, variant in ablation_searchers(searcher).items():
             rows[f"ablation: {name}"] = score(system_outcomes(variant, questions))
+    if args.sweep:
+        for name, variant in sweep_searchers(searcher).items():
+            rows[f"sweep: {name}"] = score(system_outcomes(variant, questions))
     if args.json:
         print(json.dumps({k: v.__dict__ for k, v in rows.items()}, ensure_ascii=False, indent=1))
     else:
