@@ -5,6 +5,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 LISTS = ("basic", "coop", "returned")
 LIST_NAMES = {
@@ -76,12 +77,8 @@ def write_duties(duties: list[Duty], path: Path) -> None:
     tmp.replace(path)
 
 
-def load_duties(path: Path) -> list[Duty]:
-    """Read and validate duties.jsonl; any problem raises CorpusError with file:line."""
-    if not path.exists():
-        raise CorpusError(f"{path}: file not found (run scripts/import_list.py)")
-    duties: list[Duty] = []
-    seen: set[str] = set()
+def iter_jsonl(path: Path) -> Iterator[tuple[str, dict]]:
+    """("file:line", object) for each non-blank line; a malformed line raises CorpusError."""
     for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
@@ -92,6 +89,16 @@ def load_duties(path: Path) -> list[Duty]:
             raise CorpusError(f"{where}: not valid JSON ({exc.msg})") from None
         if not isinstance(data, dict):
             raise CorpusError(f"{where}: expected a JSON object")
+        yield where, data
+
+
+def load_duties(path: Path) -> list[Duty]:
+    """Read and validate duties.jsonl; any problem raises CorpusError with file:line."""
+    if not path.exists():
+        raise CorpusError(f"{path}: file not found (run scripts/import_list.py)")
+    duties: list[Duty] = []
+    seen: set[str] = set()
+    for where, data in iter_jsonl(path):
         for name, kind in REQUIRED_FIELDS.items():
             if not isinstance(data.get(name), kind) or (kind is str and not data[name].strip()):
                 raise CorpusError(f"{where}: field {name!r} missing or not a non-empty {kind.__name__}")

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from .corpus import iter_jsonl
 from .log_report import CSV_COLUMNS
 from .question_log import ConfirmedPair
 
@@ -36,12 +37,7 @@ def from_csv(path: Path) -> list[Candidate]:
 def existing_questions(path: Path) -> set[tuple[str, str]]:
     if not path.exists():
         return set()
-    out = set()
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            data = json.loads(line)
-            out.add((data["id"], data["q"].strip()))
-    return out
+    return {(data.get("id"), str(data.get("q", "")).strip()) for _, data in iter_jsonl(path)}
 
 
 def new_candidates(candidates: list[Candidate], known_ids: set[str], questions_path: Path) -> tuple[list[Candidate], list[str]]:

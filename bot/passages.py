@@ -6,11 +6,10 @@ maps back to its item, so a question matching any of them finds the item.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .corpus import CorpusError, Duty
+from .corpus import CorpusError, Duty, iter_jsonl
 
 KINDS = ("title", "duty", "penalty", "department", "question")
 
@@ -39,15 +38,8 @@ def load_questions(path: Path, known_ids: set[str]) -> list[ExampleQuestion]:
     if not path.exists():
         return []
     out = []
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        where = f"{path}:{lineno}"
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise CorpusError(f"{where}: not valid JSON ({exc.msg})") from None
-        if not isinstance(data, dict) or not isinstance(data.get("q"), str) or not data["q"].strip():
+    for where, data in iter_jsonl(path):
+        if not isinstance(data.get("q"), str) or not data["q"].strip():
             raise CorpusError(f"{where}: expected an object with a non-empty \"q\"")
         if data.get("id") not in known_ids:
             raise CorpusError(f"{where}: unknown item id {data.get('id')!r}")
