@@ -30,6 +30,7 @@ BATCH = 64
 # Above this many vectors an exact scan gets slow; HNSW keeps question latency flat.
 HNSW_THRESHOLD = 200_000
 KEEP_BUILDS = 2
+STALE_TMP_SECONDS = 3600
 
 
 class IndexUnavailable(RuntimeError):
@@ -193,11 +194,18 @@ def _swap_current(index_dir: Path, target: Path) -> None:
 
 
 def _prune(builds: Path, keep: Path) -> None:
-    """Keep the newest builds (a bot may still be reading the previous one)."""
+    """Keep the newest builds (a bot may still be reading the previous one).
+
+    Also drop temporary folders of builds that were killed midway (older than an hour,
+    so a build running in parallel keeps its own).
+    """
     done = sorted((p for p in builds.iterdir() if p.is_dir() and not p.name.startswith(".")), key=lambda p: p.name)
     for old in done[:-KEEP_BUILDS]:
         if old != keep:
             shutil.rmtree(old, ignore_errors=True)
+    for tmp in builds.glob(".tmp-*"):
+        if time.time() - tmp.stat().st_mtime > STALE_TMP_SECONDS:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def check_index(settings: Settings, model: str) -> str | None:

