@@ -10,7 +10,7 @@ import contextlib
 import logging
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Awaitable, Callable
 
 from telegram import CallbackQuery, Message, MessageEntity, Update
@@ -20,18 +20,21 @@ from telegram.ext import ContextTypes
 
 from . import texts
 from .access import AccessGate
-from .answer_format import LIST_BADGE, e, format_answer, format_duty_card, format_duty_detail
+from .answer_format import LIST_BADGE, e, format_answer, format_duty_card, format_duty_detail, shorten
 from .corpus import LISTS, CorpusError
 from .index_store import IndexUnavailable
 from .index_watch import SearcherHolder
 from .keyboards import (
-    answer_keyboard, categories, categories_keyboard, category_page_keyboard, detail_keyboard,
-    examples_keyboard, lists_keyboard, page_count, parse_callback,
+    answer_keyboard, categories, categories_keyboard, category_page_keyboard, correction_keyboard,
+    detail_keyboard, examples_keyboard, lists_keyboard, page_count, parse_callback, row_id, shown_ids,
 )
+from .log_report import problems_text, stats_text
+from .question_log import NONE_CORRECT, QuestionLog
 from .rate_limit import RateLimiter
 from .search import Searcher, clean_question
 from .sending import answer_query, edit_html, send_html
 from .settings import Settings
+from .usage_log import UsageLog
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +47,11 @@ class BotState:
     holder: SearcherHolder
     gate: AccessGate
     limiter: RateLimiter
+    qlog: QuestionLog | None = None
+    usage: UsageLog = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.usage = UsageLog(self.qlog)
 
 
 @dataclass(frozen=True)
@@ -136,7 +144,12 @@ async def answer_question(context: ContextTypes.DEFAULT_TYPE, asker: Asker, ques
     html = format_answer(result)
     if echo:
         html = f"<i>问：{e(question)}</i>\n\n{html}"
-    await send_html(context.bot, asker.chat_id, html, answer_keyboard(result), reply_to=asker.reply_to)
+    # The row id is reserved in memory; the row is written after the reply, off the event loop.
+    row = st.usage.reserve()
+    try:
+        await send_html(context.bot, asker.chat_id, html, answer_keyboard(result, row), reply_to=asker.reply_to)
+    finally:
+        await st.usage.question(row, asker.user_id, cleaned, result.answered, shown_ids(result))
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -193,15 +206,45 @@ async def on_list(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                     reply_to=_asker(message, update.effective_user.id).reply_to)
 
 
+async def _admin_command(update: Update, context: ContextTypes.DEFAULT_TYPE, command: str) -> bool:
+    """True for admins; allowed users who are not admins are told so, strangers as usual."""
+    if not await admitted(update, context):
+        return False
+    if not state(context).gate.is_admin(update.effective_user.id):
+        await send_html(context.bot, update.effective_chat.id, texts.ADMIN_ONLY.format(command=command))
+        return False
+    return True
+
+
+async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Admins: questions today and in 7 days, answered rate, top items, 👎 rate."""
+    if not await _admin_command(update, context, "/stats"):
+        return
+    st = state(context)
+    if not st.usage.available:
+        html = texts.LOG_UNAVAILABLE
+    else:
+        searcher = _searcher(context)
+        titles = {d.id: d.display_title for d in searcher.duties} if searcher else {}
+        html = await asyncio.to_thread(stats_text, st.qlog, titles)
+    await send_html(context.bot, update.effective_chat.id, html)
+
+
+async def on_unanswered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Admins: recent not-found and 👎 questions."""
+    if not await _admin_command(update, context, "/unanswered"):
+        return
+    st = state(context)
+    html = await asyncio.to_thread(problems_text, st.qlog) if st.usage.available else texts.LOG_UNAVAILABLE
+    await send_html(context.bot, update.effective_chat.id, html)
+
+
 async def on_reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Admins: switch to the rebuilt index now (rebuilding it first if the corpus changed)."""
-    if not await admitted(update, context):
+    if not await _admin_command(update, context, "/reload"):
         return
     st = state(context)
     chat_id = update.effective_chat.id
-    if not st.gate.is_admin(update.effective_user.id):
-        await send_html(context.bot, chat_id, texts.ADMIN_ONLY)
-        return
     await send_html(context.bot, chat_id, texts.RELOADING)
     try:
         outcome = await st.holder.reload()
@@ -234,6 +277,64 @@ async def _show_card(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, s
         return False
     await answer_query(query)
     await send_html(context.bot, query.message.chat.id, format_duty_card(duty), detail_keyboard(duty))
+    row = row_id(args[1]) if len(args) == 2 else None
+    if row is not None:  # an other-item button under an answer: note that the asker looked at it
+        await state(context).usage.tap(row, query.from_user.id, duty.id)
+    return True
+
+
+async def _owned_row(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, row: int):
+    """The logged question if the tapper asked it; otherwise tells them why not and returns None."""
+    owned = await state(context).usage.owned(row, query.from_user.id)
+    if owned.question is None:
+        await answer_query(query, texts.FEEDBACK_LOST)
+        return None
+    if not owned.by_tapper:  # in a group, a colleague tapped under someone else's answer
+        await answer_query(query, texts.FEEDBACK_NOT_YOURS, alert=True)
+        return None
+    return owned.question
+
+
+async def _feedback(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, searcher: Searcher,
+                    args: tuple[str, ...]) -> bool:
+    """👍: thank. 👎: ask which of the items shown was right (or none)."""
+    row, value = row_id(args[0]), args[1]
+    if row is None or value not in ("up", "down"):
+        return False
+    logged = await _owned_row(query, context, row)
+    if logged is None:
+        return True
+    await state(context).usage.feedback(row, value)
+    if value == "up":
+        await answer_query(query, texts.THANKS_UP)
+        return True
+    await answer_query(query)
+    shown = [d for d in (searcher.duty(i) for i in logged.shown) if d is not None]
+    message = query.message
+    reply_to = message.message_id if message.chat.type != ChatType.PRIVATE else None
+    await send_html(context.bot, message.chat.id, texts.PICK_RIGHT, correction_keyboard(row, shown),
+                    reply_to=reply_to)
+    return True
+
+
+async def _correction(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, searcher: Searcher,
+                      args: tuple[str, ...]) -> bool:
+    """After 👎: the item the asker says was right (what scripts/learn.py learns from), or none."""
+    row, item = row_id(args[0]), args[1]
+    if row is None:
+        return False
+    duty = searcher.duty(item) if item != NONE_CORRECT else None
+    if item != NONE_CORRECT and duty is None:
+        return False
+    logged = await _owned_row(query, context, row)
+    if logged is None:
+        return True
+    if duty is not None and duty.id not in logged.shown:
+        return False  # not a button this bot made for that answer
+    await state(context).usage.correction(row, item)
+    await answer_query(query, texts.THANKS_FIX)
+    html = texts.FIXED.format(title=e(shorten(duty.display_title, 40))) if duty else texts.FIXED_NONE
+    await edit_html(query, html)
     return True
 
 
@@ -296,6 +397,7 @@ async def _browse_category(query: CallbackQuery, context: ContextTypes.DEFAULT_T
 BUTTON_ACTIONS: dict[str, ButtonAction] = {
     "item": _show_card, "full": _show_detail, "ask": _ask_example,
     "lists": _browse_lists, "list": _browse_list, "cat": _browse_category,
+    "fb": _feedback, "fix": _correction,
 }
 
 

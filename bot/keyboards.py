@@ -1,7 +1,10 @@
 """Inline keyboards and the callback data behind their buttons.
 
 Callback data (at most 64 bytes, so ids and indexes rather than text):
-    item:<id>                 show an item's card
+    item:<id>                 show an item's card (from /list)
+    item:<id>:<row>           the same, under the answer logged as question <row>
+    fb:<row>:up|down          👍 / 👎 on the answer to question <row>
+    fix:<row>:<id>|none       after 👎: item <id> was the right one, or none of those shown
     full:<id>                 show an item in full
     ask:<n>                   ask example question n
     lists                     /list: pick a list
@@ -17,6 +20,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from . import texts
 from .answer_format import LIST_BADGE, shorten
 from .corpus import LISTS, Duty
+from .question_log import NONE_CORRECT
 from .search import SearchResult
 
 PAGE_SIZE = 8
@@ -29,27 +33,45 @@ class Callback:
     args: tuple[str, ...] = ()
 
 
-_ARITY = {"item": 1, "full": 1, "ask": 1, "lists": 0, "list": 1, "cat": 3}
+_ARITY = {"item": (1, 2), "full": (1,), "ask": (1,), "lists": (0,), "list": (1,), "cat": (3,),
+          "fb": (2,), "fix": (2,)}
 
 
 def parse_callback(data: str | None) -> Callback | None:
     """The button's meaning, or None for data this bot never made (old versions, forgeries)."""
     action, *args = (data or "").split(":")
-    if _ARITY.get(action) != len(args):
+    if len(args) not in _ARITY.get(action, ()):
         return None
     return Callback(action, tuple(args))
+
+
+def row_id(text: str) -> int | None:
+    """A question-log row id from callback data, or None if it is not one."""
+    return int(text) if text.isdecimal() and len(text) <= 18 else None
 
 
 def _button(label: str, data: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(label, callback_data=data)
 
 
-def _item_button(duty_id: str, list_key: str, title: str, limit: int = BUTTON_TITLE) -> InlineKeyboardButton:
-    return _button(f"{LIST_BADGE[list_key].split()[0]} {shorten(title, limit)}", f"item:{duty_id}")
+def _item_button(duty_id: str, list_key: str, title: str, limit: int = BUTTON_TITLE,
+                 row: int | None = None) -> InlineKeyboardButton:
+    data = f"item:{duty_id}" if row is None else f"item:{duty_id}:{row}"
+    return _button(f"{LIST_BADGE[list_key].split()[0]} {shorten(title, limit)}", data)
 
 
-def answer_keyboard(result: SearchResult) -> InlineKeyboardMarkup | None:
-    """Answered: 详情 for the best item, then up to 3 other items. Not found: the closest 3."""
+def shown_ids(result: SearchResult) -> list[str]:
+    """The items an answer shows: the best and up to 3 others, or the closest 3 when not found."""
+    if not result.matches or result.note == "empty":
+        return []
+    return [m.id for m in (result.matches[:4] if result.answered else result.matches[:3])]
+
+
+def answer_keyboard(result: SearchResult, row: int | None = None) -> InlineKeyboardMarkup | None:
+    """Answered: 详情 for the best item, then up to 3 other items. Not found: the closest 3.
+
+    With the answer's question-log row: the item buttons carry it, and 👍 / 👎 come last.
+    """
     if not result.matches or result.note == "empty":
         return None
     rows = []
@@ -58,7 +80,17 @@ def answer_keyboard(result: SearchResult) -> InlineKeyboardMarkup | None:
         rows.append([_button(texts.BUTTON_DETAIL, f"full:{best.id}")])
     else:
         others = result.matches[:3]
-    rows += [[_item_button(m.id, m.list, m.title)] for m in others]
+    rows += [[_item_button(m.id, m.list, m.title, row=row)] for m in others]
+    if row is not None:
+        rows.append([_button(texts.BUTTON_UP, f"fb:{row}:up"), _button(texts.BUTTON_DOWN, f"fb:{row}:down")])
+    return InlineKeyboardMarkup(rows)
+
+
+def correction_keyboard(row: int, duties: list[Duty]) -> InlineKeyboardMarkup:
+    """After 👎: which of the items shown was right, or none of them."""
+    rows = [[_button(f"{LIST_BADGE[d.list].split()[0]} {shorten(d.display_title, BUTTON_TITLE)}",
+                     f"fix:{row}:{d.id}")] for d in duties]
+    rows.append([_button(texts.BUTTON_NONE_RIGHT, f"fix:{row}:{NONE_CORRECT}")])
     return InlineKeyboardMarkup(rows)
 
 

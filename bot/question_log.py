@@ -95,6 +95,9 @@ class QuestionLog:
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
         self._salt = salt
+        # Ids handed out by reserve_id() before their row is written (see there).
+        self._id_lock = threading.Lock()
+        self._next_id = 1
         self._open()
 
     # -- connection handling -------------------------------------------------------
@@ -118,10 +121,10 @@ class QuestionLog:
 
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=0.5, check_same_thread=False, isolation_level=None)
+        conn = sqlite3.connect(self.path, timeout=2.0, check_same_thread=False, isolation_level=None)
         try:
             conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA busy_timeout=500")
+            conn.execute("PRAGMA busy_timeout=2000")  # writes happen after the reply: waiting is harmless
             conn.executescript(SCHEMA)
             if not self._salt:
                 # No salt configured: keep a random one in the file, so hashes stay stable.
@@ -130,6 +133,9 @@ class QuestionLog:
                     conn.execute("INSERT INTO meta VALUES ('salt', ?)", (secrets.token_hex(16),))
                     row = conn.execute("SELECT value FROM meta WHERE key='salt'").fetchone()
                 self._salt = row[0]
+            top = conn.execute("SELECT max(id) FROM questions").fetchone()[0] or 0
+            with self._id_lock:
+                self._next_id = max(self._next_id, top + 1)
         except BaseException:
             conn.close()
             raise
@@ -165,6 +171,10 @@ class QuestionLog:
                 log.warning("question log: could not %s (%s)", what, exc)
             return default
 
+    @property
+    def available(self) -> bool:
+        return self._conn is not None
+
     def close(self) -> None:
         with self._lock:
             if self._conn is not None:
@@ -175,12 +185,24 @@ class QuestionLog:
     def user_hash(self, user_id: int) -> str:
         return hmac.new(self._salt.encode(), str(user_id).encode(), hashlib.sha256).hexdigest()[:20]
 
+    def reserve_id(self) -> int | None:
+        """An id for a question not yet recorded, without touching the file (None: log unavailable).
+
+        Lets the bot put the row id into an answer's buttons and write the row after the
+        answer is sent. Meant for the one process that writes questions (the bot).
+        """
+        if self._conn is None:
+            return None
+        with self._id_lock:
+            row_id, self._next_id = self._next_id, self._next_id + 1
+        return row_id
+
     def record_question(self, user_id: int, question: str, answered: bool, shown: list[str],
-                        at: datetime | None = None) -> int | None:
-        row = (_iso(at or _now()), self.user_hash(user_id), question, int(answered), json.dumps(shown))
+                        at: datetime | None = None, row_id: int | None = None) -> int | None:
+        row = (row_id, _iso(at or _now()), self.user_hash(user_id), question, int(answered), json.dumps(shown))
         return self._run("record a question", lambda c: c.execute(
-            "INSERT INTO questions (asked_at, user_hash, question, answered, shown) VALUES (?, ?, ?, ?, ?)", row
-        ).lastrowid)
+            "INSERT INTO questions (id, asked_at, user_hash, question, answered, shown) VALUES (?, ?, ?, ?, ?, ?)",
+            row).lastrowid)
 
     def _update(self, row_id: int, column: str, value: str) -> None:
         self._run(f"record {column}", lambda c: c.execute(
@@ -210,6 +232,12 @@ class QuestionLog:
                 f"FROM questions WHERE {where} ORDER BY asked_at DESC, id DESC", params).fetchall()
             return [LoggedQuestion(r[0], r[1], r[2], bool(r[3]), json.loads(r[4]), r[5], r[6], r[7]) for r in rows]
         return self._run("read questions", fetch, [])
+
+    def asked_by(self, row_id: int, user_id: int) -> bool | None:
+        """Whether this user asked the question of this row; None when there is no such row (or no log)."""
+        found = self._run("read a question", lambda c: c.execute(
+            "SELECT user_hash FROM questions WHERE id = ?", (row_id,)).fetchone())
+        return None if found is None else hmac.compare_digest(found[0], self.user_hash(user_id))
 
     def get(self, row_id: int) -> LoggedQuestion | None:
         rows = self._rows("id = ?", (row_id,))

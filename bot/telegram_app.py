@@ -15,6 +15,7 @@ from . import handlers, texts
 from .access import AccessGate
 from .index_watch import SearcherHolder, watch_index
 from .log_setup import quiet_http_loggers
+from .question_log import QuestionLog
 from .rate_limit import RateLimiter
 from .search import Searcher
 from .sending import with_retry
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 # Everything else (channel posts, inline queries, chat members) the bot has no use for.
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
 _WATCH_TASK = "index_watch_task"
+_PRUNE_TASK = "log_prune_task"
 
 
 def api_urls(base_url: str) -> tuple[str, str]:
@@ -47,15 +49,19 @@ async def _post_init(app: Application) -> None:
         # No JobQueue (needs the job-queue extra); a plain task, cancelled in post_shutdown.
         app.bot_data[_WATCH_TASK] = asyncio.create_task(
             watch_index(st.holder, st.settings.index_watch_seconds), name="index-watch")
+    if st.usage.available:  # retention: prune now, then once a day
+        app.bot_data[_PRUNE_TASK] = asyncio.create_task(st.usage.prune_daily(), name="log-prune")
     log.info("ready: answering questions")
 
 
 async def _post_shutdown(app: Application) -> None:
-    task = app.bot_data.pop(_WATCH_TASK, None)
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    for name in (_WATCH_TASK, _PRUNE_TASK):
+        task = app.bot_data.pop(name, None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    await app.bot_data["state"].usage.close()
 
 
 def build_application(settings: Settings, searcher: Searcher | None = None) -> Application:
@@ -80,12 +86,16 @@ def build_application(settings: Settings, searcher: Searcher | None = None) -> A
         holder=SearcherHolder(settings, searcher),
         gate=AccessGate(settings.allowed_user_ids, settings.admin_user_ids),
         limiter=RateLimiter(settings.rate_limit_per_minute),
+        # Never fails: an unusable file is a warning, and the bot answers without logging.
+        qlog=QuestionLog(settings.question_log_path, settings.log_salt, settings.log_retention_days),
     )
     new_only = filters.UpdateType.MESSAGE  # an edited command is not run again
     app.add_handler(CommandHandler("start", handlers.on_start, filters=new_only))
     app.add_handler(CommandHandler("help", handlers.on_help, filters=new_only))
     app.add_handler(CommandHandler("list", handlers.on_list, filters=new_only))
     app.add_handler(CommandHandler("reload", handlers.on_reload, filters=new_only))
+    app.add_handler(CommandHandler("stats", handlers.on_stats, filters=new_only))
+    app.add_handler(CommandHandler("unanswered", handlers.on_unanswered, filters=new_only))
     app.add_handler(MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE & new_only, handlers.on_unknown_command))
     # New and edited texts alike: an edited question is answered again.
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, handlers.on_text))

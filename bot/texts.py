@@ -12,7 +12,7 @@ EXAMPLE_QUESTIONS = (
     "收割机安全检查还归镇里管吗？",
 )
 
-# (command, description) for setMyCommands; /reload is for admins and left out of the menu.
+# (command, description) for setMyCommands; the admin commands are left out of the menu.
 COMMANDS = (
     ("start", "开始使用，看示例问题"),
     ("help", "怎么提问、回答怎么看"),
@@ -37,13 +37,19 @@ HELP = (
     "🟢 基本履职事项：本镇负责\n"
     "🟡 配合履职事项：上级部门牵头、本镇配合\n"
     "🔵 上级部门收回事项：本镇不再负责，并告诉您现在找谁\n"
-    "点“📄 详情”看事项全文；下方其他按钮是相近的事项。\n\n"
+    "点“📄 详情”看事项全文；下方其他按钮是相近的事项。\n"
+    "答得对就点 👍，不对就点 👎 并选出正确的事项，帮我们改进。\n\n"
     "<b>命令</b>\n"
     "/list 按清单和类别浏览全部事项\n"
     "/help 显示本说明\n\n"
     "在群里使用时，请 @我 或回复我的消息。问题太长时只按前 {max_chars} 个字查找。"
 )
-HELP_ADMIN = "\n\n<b>管理员</b>\n/reload 重新加载（必要时重建）事项索引"
+HELP_ADMIN = (
+    "\n\n<b>管理员</b>\n"
+    "/stats 使用统计：提问次数、找到率、问得最多的事项、👎 比例\n"
+    "/unanswered 近期没找到或被点 👎 的问题\n"
+    "/reload 重新加载（必要时重建）事项索引"
+)
 
 ASK_FOR_TEXT = "我只能看懂文字。请直接打字说说您要问的事，例如：“村里有人在河堤上盖棚子，归谁管？”"
 ASK_FOR_QUESTION = "请用文字说说您要问的事，例如：“村里有人在河堤上盖棚子，归谁管？”"
@@ -58,7 +64,7 @@ APOLOGY = "抱歉，刚才处理时出了点问题，请稍后再试一次。"
 STALE_BUTTON = "这个按钮已失效，请重新提问或发送 /list。"
 NOT_STARTED = "系统正在启动，请稍后再问。"
 
-ADMIN_ONLY = "只有管理员可以使用 /reload。"
+ADMIN_ONLY = "只有管理员可以使用 {command}。"
 RELOADING = "正在重新加载事项索引，请稍候…"
 RELOADED = "✅ 已切换到新索引：共 {items} 项，构建于 {built_at}（编号 {build_id}）。"
 RELOAD_UNCHANGED = "索引没有变化，仍在使用编号 {build_id}（共 {items} 项，构建于 {built_at}）。"
@@ -71,3 +77,17 @@ BUTTON_BACK = "« 返回"
 BUTTON_PREV = "« 上一页"
 BUTTON_NEXT = "下一页 »"
 BUTTON_DETAIL = "📄 详情"
+
+# Feedback under answers (👍 / 👎, then which item was right).
+BUTTON_UP = "👍 有用"
+BUTTON_DOWN = "👎 不对"
+BUTTON_NONE_RIGHT = "都不对"
+THANKS_UP = "谢谢！已记下这个回答有用。"
+PICK_RIGHT = "抱歉没答准。刚才列出的事项里，哪一项才是您要找的？请点下面的按钮；都不是就点“都不对”。"
+THANKS_FIX = "谢谢，已记录！"
+FIXED = "✅ 已记录：您要找的是“{title}”。谢谢！管理员审核后，以后这样问就能直接答对。"
+FIXED_NONE = "✅ 已记录：列出的事项都不对。谢谢！管理员会据此改进。"
+FEEDBACK_NOT_YOURS = "只有提问的人可以评价这个回答。"
+FEEDBACK_LOST = "抱歉，这个回答的记录已找不到，反馈没能记下。"
+
+LOG_UNAVAILABLE = "提问记录现在不可用（详见运行日志），暂时没有统计。"

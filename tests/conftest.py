@@ -84,6 +84,11 @@ class RunningBot:
     def state(self):
         return self.app.bot_data["state"]
 
+    @property
+    def qlog(self):
+        """The bot's question log (thread-safe: tests read it while the bot writes)."""
+        return self.state.qlog
+
     def stop(self, timeout: float = 10.0) -> None:
         if self.thread.is_alive():
             self.loop.call_soon_threadsafe(self.app.stop_running)
@@ -101,18 +106,21 @@ def telegram_stub():
 
 
 @pytest.fixture
-def start_bot(telegram_stub, index_settings):
+def start_bot(telegram_stub, index_settings, tmp_path_factory):
     """start_bot(searcher=None, **setting_overrides) -> RunningBot; all are stopped at teardown.
 
-    Settings default to the session index, the stub's token and URL, everyone allowed and
-    no index watching; overrides replace any Settings field.
+    Settings default to the session index, the stub's token and URL, everyone allowed,
+    no index watching and a fresh question log of the test's own; overrides replace any
+    Settings field.
     """
     bots: list[RunningBot] = []
+    log_dir = tmp_path_factory.mktemp("question-log")
 
     def start(searcher=None, base: Settings | None = None, **overrides) -> RunningBot:
         fields = dict(telegram_bot_token=telegram_stub.token, telegram_base_url=telegram_stub.url,
                       telegram_proxy="", allowed_user_ids=frozenset(), admin_user_ids=frozenset(),
-                      index_watch_seconds=0.0, rate_limit_per_minute=20, max_question_chars=200)
+                      index_watch_seconds=0.0, rate_limit_per_minute=20, max_question_chars=200,
+                      question_log_path=log_dir / "questions.sqlite3", log_salt="")
         fields.update(overrides)
         bot = RunningBot(dataclasses.replace(base or index_settings, **fields), telegram_stub, searcher)
         bots.append(bot)

@@ -16,6 +16,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ import pytest
 from bot.corpus import load_duties, write_duties
 from bot.embedding import load_embedder
 from bot.index_store import build_index
+from bot.search import clean_question
 from telegram_stub import BOT_USERNAME, ForwardProxy, TelegramStub
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -374,7 +376,7 @@ def test_rate_limit_answers_twenty_a_minute_then_asks_to_wait(start_bot, telegra
 
 
 def test_burst_of_forty_questions_from_twenty_users(start_bot, telegram_stub, searcher):
-    start_bot(searcher)
+    bot = start_bot(searcher)  # with the question log on, as in production
     users = range(2000, 2020)
     questions = [RIVER, FLOOD, HARVESTER, "村民想申请低保，找谁办？", "秸秆焚烧谁来管", "拖拉机年检找谁"]
     mark = telegram_stub.mark()
@@ -392,6 +394,14 @@ def test_burst_of_forty_questions_from_twenty_users(start_bot, telegram_stub, se
     assert all(len(v) == 2 for v in per_user.values())
     assert all(c.buttons() and c.buttons()[0][0] == "📄 详情" for c in sent)
     assert elapsed < 20, f"the burst took {elapsed:.1f} s"
+    rows = {int(d.split(":")[1]) for c in sent for d in button_data(c, "fb:")}
+    assert len(rows) == 40, "every answer has 👍 / 👎 tied to its own logged question"
+    day = timedelta(days=1)
+    logged = telegram_stub.wait_for(
+        lambda: (s := bot.qlog.stats(datetime.now(timezone.utc) - day, datetime.now(timezone.utc) + day)
+                 ).questions == 40 and s, what="40 logged questions")
+    assert logged.answered == 40
+    assert {bot.qlog.get(r).question for r in rows} == {clean_question(q, 200)[0] for q in questions}
 
 
 # --------------------------------------------------------------------------- robustness
@@ -476,6 +486,7 @@ def bot_process(stub: TelegramStub, index_settings, tmp_path: Path, token: str |
         TELEGRAM_BASE_URL=stub.url, INDEX_DIR=str(index_settings.index_dir),
         CORPUS_DIR=str(index_settings.corpus_dir), EMBEDDING_MODEL=index_settings.embedding_model,
         ALLOWED_USER_IDS="1200", INDEX_WATCH_SECONDS="0", LOG_LEVEL="INFO",
+        QUESTION_LOG_PATH=str(tmp_path / "questions.sqlite3"),  # never the project's data/
     )
     env.update(env_extra)
     env.pop("TELEGRAM_BOT_TOKEN", None)
