@@ -32,8 +32,9 @@ def _clean_point(text: str) -> str:
     return text.rstrip("。；;")
 
 
-def _where_to_go(duty: Duty) -> str:
-    """For a returned item: the first working-method point, which says where people now go."""
+def _how_they_work(duty: Duty) -> str:
+    """For a returned item: the receiving department's first working-method point
+    (often says which office takes the case, e.g. 由公安派出所受理…)."""
     for section in duty.department_duties:
         if section.duties:
             return shorten(_clean_point(section.duties[0]), 90)
@@ -61,11 +62,12 @@ def match_lines(m: Match) -> list[str]:
         if duty.discontinued:
             lines.append(f"说明：{e(duty.remark)}")
         else:
-            lines.append(f"承接部门：{e('、'.join(m.departments))}")
-            where = _where_to_go(duty)
-            if where:
-                lines.append(f"现在怎么办：{e(where)}")
-    if m.matched_kind == "penalty":
+            lines.append(f"现在找谁：<b>{e('、'.join(m.departments))}</b>")
+            how = _how_they_work(duty)
+            if how:
+                lines.append(f"承接部门的做法：{e(how)}")
+    # A pure penalty item's title is the clause itself: don't print it twice.
+    if m.matched_kind == "penalty" and _clean_point(m.matched) != _clean_point(m.title):
         label = "处罚事项（本镇实施）" if m.list == "basic" else "处罚事项"
         lines.append(f"{label}：{e(shorten(m.matched, 90))}")
     return lines

@@ -153,7 +153,7 @@ def test_clear_question_gets_the_right_item_with_buttons(start_bot, telegram_stu
     assert reply.params["parse_mode"] == "HTML"
     assert "对在堤防、护堤地建房" in reply.text
     assert "基本履职事项" in reply.text and "本镇负责" in reply.text
-    assert "处罚事项" in reply.text  # the penalty clause is what matched
+    assert "本镇行政处罚" in reply.text  # the penalty clause (here the whole item) is what matched
     buttons = reply.buttons()
     assert buttons[0] == ("📄 详情", "full:basic-084")
     others = button_data(reply, "item:")
@@ -172,7 +172,7 @@ def test_returned_item_says_the_town_no_longer_does_it(start_bot, telegram_stub,
     start_bot(searcher)
     [reply] = ask(telegram_stub, 1003, HARVESTER)
     assert "上级部门收回事项" in reply.text and "本镇不再负责" in reply.text
-    assert "承接部门：市农牧和科技局" in reply.text
+    assert "现在找谁：市农牧和科技局" in reply.text
     [ended] = ask(telegram_stub, 1003, "村民要开婚姻状况证明找谁？")
     assert "该事项已停止办理" in ended.text
 
