@@ -172,7 +172,7 @@ def test_returned_item_says_the_town_no_longer_does_it(start_bot, telegram_stub,
     start_bot(searcher)
     [reply] = ask(telegram_stub, 1003, HARVESTER)
     assert "上级部门收回事项" in reply.text and "本镇不再负责" in reply.text
-    assert "现在找谁：市农牧和科技局" in reply.text
+    assert "现在找谁：<b>市农牧和科技局</b>" in reply.text
     [ended] = ask(telegram_stub, 1003, "村民要开婚姻状况证明找谁？")
     assert "该事项已停止办理" in ended.text
 
