@@ -90,6 +90,25 @@ def ablation_searchers(searcher):
     }
 
 
+def with_extra_questions(searcher, path: Path):
+    """The full system with more example questions (e.g. a learned set) added in memory."""
+    import faiss
+
+    from bot.index_store import LoadedIndex
+    from bot.passages import Passage, load_questions
+    from bot.search import Searcher
+
+    extra = load_questions(path, {d.id for d in searcher.duties})
+    idx = searcher.index
+    vectors = np.vstack([idx.faiss_index.reconstruct_n(0, idx.faiss_index.ntotal),
+                         searcher.embedder.embed_passages([q.q for q in extra])])
+    flat = faiss.IndexFlatIP(vectors.shape[1])
+    flat.add(vectors)
+    passages = idx.passages + [Passage(q.id, "question", q.q) for q in extra]
+    grown = LoadedIndex(idx.meta, idx.path, idx.duties, passages, flat)
+    return Searcher(grown, searcher.embedder, searcher.synonyms, searcher.config), len(extra)
+
+
 def sweep_searchers(searcher):
     """The full system with other fusion settings."""
     from dataclasses import replace
@@ -129,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--misses", action="store_true", help="list the questions the system got wrong")
     parser.add_argument("--ablation", action="store_true", help="also score the system with each lever removed")
+    parser.add_argument("--with-questions", type=Path, action="append", default=[], metavar="JSONL",
+                        help="also score the system with these extra example questions (e.g. a learned set)")
     parser.add_argument("--sweep", action="store_true",
                         help="also score other BM25 shares and synonym weights (how the defaults were chosen)")
     args = parser.parse_args(argv)
@@ -149,6 +170,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.ablation:
         for name, variant in ablation_searchers(searcher).items():
             rows[f"ablation: {name}"] = score(system_outcomes(variant, questions))
+    for extra_path in args.with_questions:
+        grown, n = with_extra_questions(searcher, extra_path)
+        rows[f"with {n} questions from {extra_path.name}"] = score(system_outcomes(grown, questions))
     if args.sweep:
         for name, variant in sweep_searchers(searcher).items():
             rows[f"sweep: {name}"] = score(system_outcomes(variant, questions))
