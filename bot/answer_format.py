@@ -21,7 +21,8 @@ def e(text: str) -> str:
 
 
 def shorten(text: str, limit: int = TITLE_LIMIT) -> str:
-    """Cut a long item text at a clause boundary before `limit` characters."""
+    """Cut a long item text at a clause boundary before `limit` characters (no trailing 。)."""
+    text = text.rstrip("。；;")
     if len(text) <= limit:
         return text
     cut = max(text.rfind(sep, 0, limit) for sep in "，；。、")
