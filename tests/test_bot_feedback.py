@@ -8,19 +8,14 @@ user, learned by scripts/learn.py, reloaded, then answered right.
 from __future__ import annotations
 
 import logging
-import os
 import sqlite3
-import subprocess
-import sys
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 from bot.keyboards import parse_callback, shown_ids
 from bot.question_log import QuestionLog
 from bot.search import clean_question
 from test_bot import FLOOD, RIVER, ask, button_data, health, settle, tap  # noqa: F401 (health: autouse)
 
-ROOT = Path(__file__).resolve().parent.parent
 WEATHER = "今天天气怎么样"
 DAY = timedelta(days=1)
 
@@ -280,7 +275,7 @@ def test_old_questions_are_pruned_at_start_up(start_bot, telegram_stub, searcher
 
 
 def test_a_corrected_question_is_learned_and_then_answered_right(start_bot, telegram_stub, searcher,
-                                                                 index_copy, tmp_path):
+                                                                 index_copy, tmp_path, run_script):
     question = "老蔫巴家的事儿该找哪个"  # deliberately vague: nothing ties it to an item yet
     # The right item must be one the user can pick: one of those shown, but not the first.
     shown = shown_ids(searcher.search(question))
@@ -298,11 +293,8 @@ def test_a_corrected_question_is_learned_and_then_answered_right(start_bot, tele
     tap(telegram_stub, user, prompt, f"fix:{row}:{target}", methods=("editMessageText",))
     assert bot.qlog.get(row).corrected == target
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
-    env.update(CORPUS_DIR=str(index_copy.corpus_dir), INDEX_DIR=str(index_copy.index_dir),
-               EMBEDDING_MODEL=index_copy.embedding_model, QUESTION_LOG_PATH=str(log_path))
-    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "learn.py"), "--from", "2000-01-01"],
-                          input="y\n", capture_output=True, text=True, env=env, timeout=240)
+    proc = run_script("learn.py", "--from", "2000-01-01", settings=index_copy,
+                      env={"QUESTION_LOG_PATH": str(log_path)}, stdin="y\n")
     assert proc.returncode == 0, proc.stderr
     assert question in proc.stdout and target in proc.stdout and "added 1 question" in proc.stdout
     assert '"source": "learned"' in index_copy.questions_path.read_text(encoding="utf-8").splitlines()[-1]

