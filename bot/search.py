@@ -114,7 +114,6 @@ class Searcher:
                  config: SearchConfig | None = None) -> None:
         self.index = index
         self.embedder = embedder
-        self.synonyms = synonyms
         self.config = config or SearchConfig()
         self.duties = index.duties
         self.position = {d.id: i for i, d in enumerate(self.duties)}
@@ -124,6 +123,10 @@ class Searcher:
             self.item_passages[item].append(pid)
         documents = [" ".join(index.passages[pid].text for pid in pids) for pids in self.item_passages]
         self.lexical = LexicalIndex([d.id for d in self.duties], documents, synonyms, self.config.synonym_weight)
+
+    @property
+    def synonyms(self) -> SynonymTable:
+        return self.lexical.synonyms  # only the lexical side uses them
 
     # -- scoring -------------------------------------------------------------
     def dense_item_scores(self, qvec: np.ndarray) -> np.ndarray:

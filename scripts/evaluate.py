@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.evaluation import Outcome, Scores, load_eval, score  # noqa: E402
+from bot.index_store import LoadedIndex, make_faiss  # noqa: E402
 from bot.lexical import LexicalIndex, SynonymTable  # noqa: E402
+from bot.passages import Passage, load_questions  # noqa: E402
+from bot.search import Searcher  # noqa: E402
 from bot.service import open_searcher  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 
@@ -59,66 +63,53 @@ def bm25_outcomes(searcher, questions) -> list[Outcome]:
     return out
 
 
-def ablation_searchers(searcher):
+def variant(searcher, passages=None, vectors=None, synonyms=None, config=None) -> Searcher:
+    """The system with other passages (and their vectors), synonyms or settings, built in memory."""
+    idx = searcher.index
+    if passages is not None:
+        idx = LoadedIndex(idx.meta, idx.path, idx.duties, passages, make_faiss(vectors))
+    return Searcher(idx, searcher.embedder, searcher.synonyms if synonyms is None else synonyms,
+                    config or searcher.config)
+
+
+def ablation_searchers(searcher) -> dict[str, Searcher]:
     """The full system with one lever removed at a time (same model, same run)."""
-    import faiss
-    from dataclasses import replace
+    idx = searcher.index
+    all_vectors = idx.faiss_index.reconstruct_n(0, idx.faiss_index.ntotal)
 
-    from bot.index_store import LoadedIndex
-    from bot.search import Searcher
-
-    def subset(kinds: set[str]) -> LoadedIndex:
-        idx = searcher.index
+    def only(kinds: set[str]) -> dict:
         keep = [i for i, p in enumerate(idx.passages) if p.kind in kinds]
-        vectors = np.vstack([idx.faiss_index.reconstruct(i) for i in keep])
-        flat = faiss.IndexFlatIP(vectors.shape[1])
-        flat.add(vectors)
-        return LoadedIndex(idx.meta, idx.path, idx.duties, [idx.passages[i] for i in keep], flat)
+        return {"passages": [idx.passages[i] for i in keep], "vectors": all_vectors[keep]}
 
-    all_kinds = {p.kind for p in searcher.index.passages}
-    cfg = searcher.config
+    item_texts = {p.kind for p in idx.passages} - {"question"}
+    dense_only = replace(searcher.config, lexical_weight=0.0)
+    none = SynonymTable()
     return {
-        "dense: titles only (no BM25)": Searcher(subset({"title"}), searcher.embedder, SynonymTable(),
-                                                 replace(cfg, lexical_weight=0.0)),
-        "dense: all item texts, no example questions (no BM25)": Searcher(
-            subset(all_kinds - {"question"}), searcher.embedder, SynonymTable(), replace(cfg, lexical_weight=0.0)),
-        "dense: item texts + example questions (no BM25)": Searcher(
-            searcher.index, searcher.embedder, SynonymTable(), replace(cfg, lexical_weight=0.0)),
-        "+ BM25 fusion, no synonyms": Searcher(searcher.index, searcher.embedder, SynonymTable(), cfg),
-        "full system without example questions": Searcher(
-            subset(all_kinds - {"question"}), searcher.embedder, searcher.synonyms, cfg),
+        "dense: titles only (no BM25)": variant(searcher, **only({"title"}), synonyms=none, config=dense_only),
+        "dense: all item texts, no example questions (no BM25)": variant(
+            searcher, **only(item_texts), synonyms=none, config=dense_only),
+        "dense: item texts + example questions (no BM25)": variant(searcher, synonyms=none, config=dense_only),
+        "+ BM25 fusion, no synonyms": variant(searcher, synonyms=none),
+        "full system without example questions": variant(searcher, **only(item_texts)),
     }
 
 
-def with_extra_questions(searcher, path: Path):
+def with_extra_questions(searcher, path: Path) -> tuple[Searcher, int]:
     """The full system with more example questions (e.g. a learned set) added in memory."""
-    import faiss
-
-    from bot.index_store import LoadedIndex
-    from bot.passages import Passage, load_questions
-    from bot.search import Searcher
-
     extra = load_questions(path, {d.id for d in searcher.duties})
     idx = searcher.index
     vectors = np.vstack([idx.faiss_index.reconstruct_n(0, idx.faiss_index.ntotal),
                          searcher.embedder.embed_passages([q.q for q in extra])])
-    flat = faiss.IndexFlatIP(vectors.shape[1])
-    flat.add(vectors)
     passages = idx.passages + [Passage(q.id, "question", q.q) for q in extra]
-    grown = LoadedIndex(idx.meta, idx.path, idx.duties, passages, flat)
-    return Searcher(grown, searcher.embedder, searcher.synonyms, searcher.config), len(extra)
+    return variant(searcher, passages, vectors), len(extra)
 
 
-def sweep_searchers(searcher):
+def sweep_searchers(searcher) -> dict[str, Searcher]:
     """The full system with other fusion settings."""
-    from dataclasses import replace
-
-    from bot.search import Searcher
-
     cfg = searcher.config
-    variants = {f"BM25 share {w}": replace(cfg, lexical_weight=w) for w in (0.0, 0.1, 0.2, 0.3)}
-    variants.update({f"synonym weight {w}": replace(cfg, synonym_weight=w) for w in (0.0, 0.5, 1.0)})
-    return {name: Searcher(searcher.index, searcher.embedder, searcher.synonyms, c) for name, c in variants.items()}
+    configs = {f"BM25 share {w}": replace(cfg, lexical_weight=w) for w in (0.0, 0.1, 0.2, 0.3)}
+    configs.update({f"synonym weight {w}": replace(cfg, synonym_weight=w) for w in (0.0, 0.5, 1.0)})
+    return {name: variant(searcher, config=c) for name, c in configs.items()}
 
 
 def table(rows: dict[str, Scores]) -> str:
