@@ -1,12 +1,15 @@
 """Figures and exports from the question log, shared by /stats, /unanswered and scripts/report.py."""
 from __future__ import annotations
 
+import argparse
 import csv
 import html
+import sys
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
 from .question_log import LoggedQuestion, QuestionLog, Stats
+from .settings import Settings
 
 # Columns of the CSV admins open in Excel; the last one is for them to fill in
 # (the id of the item that answers the question) before scripts/learn.py --csv.
@@ -16,6 +19,36 @@ FEEDBACK_WORDS = {"up": "👍", "down": "👎", None: ""}
 
 def day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=timezone.utc)
+
+
+def parse_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date like 2026-11-30, got {text!r}") from None
+
+
+def add_log_arguments(parser: argparse.ArgumentParser, default_days: int, from_help: str) -> None:
+    """--from/--to/--log, as scripts/report.py and scripts/learn.py take them."""
+    today = datetime.now(timezone.utc).date()
+    parser.add_argument("--from", dest="start", type=parse_day, default=today - timedelta(days=default_days - 1),
+                        help=f"{from_help}, YYYY-MM-DD (default: the last {default_days} days)")
+    parser.add_argument("--to", dest="end", type=parse_day, default=today, help="last day, inclusive (default: today)")
+    parser.add_argument("--log", type=Path, help="question log file (default: QUESTION_LOG_PATH)")
+
+
+def day_range(args: argparse.Namespace) -> tuple[datetime, datetime]:
+    """[start of --from, start of the day after --to)."""
+    return day_start(args.start), day_start(args.end + timedelta(days=1))
+
+
+def open_existing_log(args: argparse.Namespace, settings: Settings) -> QuestionLog | None:
+    """The question log named by --log or the settings; None (after saying so) when there is none."""
+    path = args.log or settings.question_log_path
+    if not path.exists():
+        print(f"error: no question log at {path}", file=sys.stderr)
+        return None
+    return QuestionLog(path, settings.log_salt, settings.log_retention_days)
 
 
 def stats_text(qlog: QuestionLog, titles: dict[str, str], now: datetime | None = None) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -18,8 +17,7 @@ from bot.corpus import CorpusError, load_duties  # noqa: E402
 from bot.embedding import load_embedder  # noqa: E402
 from bot.index_store import build_index  # noqa: E402
 from bot.learning import append_questions, from_csv, from_pairs, new_candidates  # noqa: E402
-from bot.log_report import day_start  # noqa: E402
-from bot.question_log import QuestionLog  # noqa: E402
+from bot.log_report import add_log_arguments, day_range, open_existing_log  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 
 
@@ -45,14 +43,12 @@ def review(candidates, titles) -> list:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    today = datetime.now(timezone.utc).date()
     parser.add_argument("--csv", type=Path, help="an edited report CSV: take rows whose 确认事项id is filled")
-    parser.add_argument("--from", dest="start", type=date.fromisoformat, default=today - timedelta(days=30),
-                        help="interactive review from this day, YYYY-MM-DD (default: 30 days ago)")
-    parser.add_argument("--to", dest="end", type=date.fromisoformat, default=today, help="last day (default: today)")
-    parser.add_argument("--log", type=Path, help="question log file (default: QUESTION_LOG_PATH)")
+    add_log_arguments(parser, 31, "interactive review from this day")
     parser.add_argument("--no-rebuild", action="store_true", help="only add the questions; do not rebuild the index")
     args = parser.parse_args(argv)
+    if args.end < args.start:
+        parser.error("--to is before --from")
     settings = Settings.from_env()
     try:
         titles = {d.id: d.display_title for d in load_duties(settings.duties_path)}
@@ -67,12 +63,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 1
     else:
-        log_path = args.log or settings.question_log_path
-        if not log_path.exists():
-            print(f"error: no question log at {log_path}", file=sys.stderr)
+        qlog = open_existing_log(args, settings)
+        if qlog is None:
             return 1
-        qlog = QuestionLog(log_path, settings.log_salt, settings.log_retention_days)
-        candidates = from_pairs(qlog.confirmed_pairs(day_start(args.start), day_start(args.end + timedelta(days=1))))
+        candidates = from_pairs(qlog.confirmed_pairs(*day_range(args)))
 
     usable, problems = new_candidates(candidates, set(titles), settings.questions_path)
     for p in problems:

@@ -10,42 +10,27 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.corpus import CorpusError, load_duties  # noqa: E402
-from bot.log_report import day_start, write_problems_csv  # noqa: E402
-from bot.question_log import QuestionLog  # noqa: E402
+from bot.log_report import add_log_arguments, day_range, open_existing_log, write_problems_csv  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-
-
-def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date like 2026-11-30, got {text!r}") from None
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    today = datetime.now(timezone.utc).date()
-    parser.add_argument("--from", dest="start", type=_day, default=today - timedelta(days=6),
-                        help="first day, YYYY-MM-DD (default: 7 days ago)")
-    parser.add_argument("--to", dest="end", type=_day, default=today, help="last day, inclusive (default: today)")
+    add_log_arguments(parser, 7, "first day")
     parser.add_argument("--csv", type=Path, help="write unanswered and 👎 questions to this CSV")
-    parser.add_argument("--log", type=Path, help="question log file (default: QUESTION_LOG_PATH)")
     args = parser.parse_args(argv)
     if args.end < args.start:
         parser.error("--to is before --from")
     settings = Settings.from_env()
-    log_path = args.log or settings.question_log_path
-    if not log_path.exists():
-        print(f"error: no question log at {log_path}", file=sys.stderr)
+    qlog = open_existing_log(args, settings)
+    if qlog is None:
         return 1
-    qlog = QuestionLog(log_path, settings.log_salt, settings.log_retention_days)
-    start, end = day_start(args.start), day_start(args.end + timedelta(days=1))
+    start, end = day_range(args)
     s = qlog.stats(start, end, top=10)
     try:
         titles = {d.id: d.display_title for d in load_duties(settings.duties_path)}
