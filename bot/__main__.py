@@ -1,88 +1,25 @@
-"""`python -m bot`: run 职责通 with long polling until SIGTERM or SIGINT.
+"""`python -m bot [telegram]`: start a channel of 职责通.
 
-Start-up problems an admin can fix (no or a rejected token, Telegram unreachable, a broken
-corpus) end with one line on stderr and a non-zero exit code, never a traceback.
+`telegram` (the default, so the plain `python -m bot` of earlier releases keeps working)
+polls Telegram. Each channel module owns its arguments and its start-up errors.
 """
 from __future__ import annotations
 
 import argparse
-import logging
-import os
 import sys
-from pathlib import Path
-from urllib.parse import urlsplit
 
-# PTB 22 warns on every RetryAfter unless opted in to timedeltas; sending.py reads both forms.
-os.environ.setdefault("PTB_TIMEDELTA", "true")
+from bot.channels.telegram import run as telegram_run
 
-from telegram.error import InvalidToken, NetworkError  # noqa: E402
-
-from .corpus import CorpusError  # noqa: E402
-from .index_store import IndexUnavailable  # noqa: E402
-from .log_setup import configure_logging  # noqa: E402
-from .settings import ROOT, Settings, SettingsError  # noqa: E402
-from .telegram_app import ALLOWED_UPDATES, api_urls, build_application  # noqa: E402
-
-# Start-up survives a few seconds of a flaky proxy, but does not hang on a wrong one.
-STARTUP_RETRIES = 3
-
-log = logging.getLogger("bot")
-
-
-def _without_password(url: str) -> str:
-    """A proxy URL fit for output: user and password dropped."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-
-
-def _fail(message: str, token: str = "", code: int = 1) -> int:
-    if token:
-        message = message.replace(token, "<REDACTED>")
-    print(f"error: {message}", file=sys.stderr)
-    return code
+CHANNELS = {"telegram": telegram_run}
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot", description="职责通 Telegram bot (long polling)")
-    parser.add_argument("--env-file", type=Path, default=ROOT / ".env",
-                        help="settings file read before the environment (default: .env in the project)")
-    args = parser.parse_args(argv)
-    try:
-        settings = Settings.from_env(env_file=args.env_file)
-    except SettingsError as exc:
-        return _fail(str(exc), code=2)
-    token = settings.telegram_bot_token
-    if not token:
-        return _fail("TELEGRAM_BOT_TOKEN is not set: put the token from @BotFather in .env or the environment",
-                     code=2)
-    try:
-        proxy_password = urlsplit(settings.telegram_proxy).password or ""
-        configure_logging(settings.log_level, [token, proxy_password])
-    except ValueError:
-        return _fail(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {settings.log_level!r}", code=2)
-
-    app = build_application(settings)
-    try:
-        app.run_polling(allowed_updates=ALLOWED_UPDATES, bootstrap_retries=STARTUP_RETRIES)
-    except InvalidToken:
-        return _fail("Telegram rejected TELEGRAM_BOT_TOKEN: check the token from @BotFather")
-    except NetworkError as exc:
-        where = api_urls(settings.telegram_base_url)[0] if settings.telegram_base_url else "api.telegram.org"
-        proxy = f" through {_without_password(settings.telegram_proxy)}" if settings.telegram_proxy \
-            else " (no TELEGRAM_PROXY set)"
-        return _fail(f"cannot reach the Telegram Bot API at {where}{proxy}: {exc}", token)
-    except (CorpusError, IndexUnavailable) as exc:
-        return _fail(str(exc), token)
-    log.info("stopped")
-    holder = app.bot_data["state"].holder
-    if holder.loading:
-        # Stopped while an index build runs in a worker thread, which cannot be interrupted;
-        # waiting for it would break the promise to stop within seconds. The build writes to
-        # a temporary folder, so the live index is untouched.
-        log.warning("stopped during an index build; the unfinished build is discarded")
-        logging.shutdown()
-        os._exit(0)
-    return 0
+    argv = list(sys.argv[1:] if argv is None else argv)
+    channel = argv.pop(0) if argv and argv[0] in CHANNELS else "telegram"
+    module = CHANNELS[channel]
+    parser = argparse.ArgumentParser(prog=f"python -m bot {channel}", description=module.__doc__)
+    module.add_arguments(parser)
+    return module.run(parser.parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -17,10 +17,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.answer_format import format_answer, to_plain  # noqa: E402
-from bot.corpus import CorpusError  # noqa: E402
-from bot.index_store import IndexUnavailable  # noqa: E402
-from bot.service import open_searcher  # noqa: E402
+from bot.answers.render import format_answer, to_plain  # noqa: E402
+from bot.corpus.model import CorpusError  # noqa: E402
+from bot.retrieval.opening import open_searcher  # noqa: E402
+from bot.retrieval.store import IndexUnavailable  # noqa: E402
 from bot.settings import Settings, SettingsError  # noqa: E402
 
 

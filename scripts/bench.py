@@ -23,11 +23,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.answer_format import format_answer  # noqa: E402
-from bot.corpus import load_duties, make_id, write_duties  # noqa: E402
-from bot.embedding import load_embedder  # noqa: E402
-from bot.index_store import build_index  # noqa: E402
-from bot.service import open_searcher  # noqa: E402
+from bot.answers.render import format_answer  # noqa: E402
+from bot.corpus.model import load_duties, make_id, write_duties  # noqa: E402
+from bot.retrieval.embedders import load_embedder  # noqa: E402
+from bot.retrieval.opening import open_searcher  # noqa: E402
+from bot.retrieval.store import build_index  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 
 # Questions written for the benchmark (not from any evaluation set).

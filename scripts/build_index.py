@@ -12,9 +12,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.corpus import CorpusError  # noqa: E402
-from bot.embedding import load_embedder  # noqa: E402
-from bot.index_store import build_index  # noqa: E402
+from bot.corpus.model import CorpusError  # noqa: E402
+from bot.retrieval.embedders import load_embedder  # noqa: E402
+from bot.retrieval.store import build_index  # noqa: E402
 from bot.settings import Settings, SettingsError  # noqa: E402
 
 

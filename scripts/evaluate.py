@@ -17,12 +17,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.evaluation import Outcome, Scores, load_eval, score  # noqa: E402
-from bot.index_store import LoadedIndex, make_faiss  # noqa: E402
-from bot.lexical import LexicalIndex, SynonymTable  # noqa: E402
-from bot.passages import Passage, load_questions  # noqa: E402
-from bot.search import Searcher  # noqa: E402
-from bot.service import open_searcher  # noqa: E402
+from bot.retrieval.lexical import LexicalIndex, SynonymTable  # noqa: E402
+from bot.retrieval.metrics import Outcome, Scores, load_eval, score  # noqa: E402
+from bot.retrieval.opening import open_searcher  # noqa: E402
+from bot.retrieval.passages import Passage, load_questions  # noqa: E402
+from bot.retrieval.searcher import Searcher  # noqa: E402
+from bot.retrieval.store import LoadedIndex, make_faiss  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 
 

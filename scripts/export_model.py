@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.model_export import OutputExistsError, export_model  # noqa: E402
+from bot.tools.model_export import OutputExistsError, export_model  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,8 +14,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.corpus import LIST_NAMES, write_duties  # noqa: E402
-from bot.importer import SourceError, parse_file  # noqa: E402
+from bot.corpus.importer import SourceError, parse_file  # noqa: E402
+from bot.corpus.model import LIST_NAMES, write_duties  # noqa: E402
 
 DEFAULT_SOURCE = ROOT / "corpus" / "source" / "000_abfaf3bcc1fa4131.txt"
 DEFAULT_OUTPUT = ROOT / "corpus" / "duties.jsonl"

@@ -13,11 +13,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.corpus import CorpusError, load_duties  # noqa: E402
-from bot.embedding import load_embedder  # noqa: E402
-from bot.index_store import build_index  # noqa: E402
-from bot.learning import append_questions, from_csv, from_pairs, new_candidates  # noqa: E402
-from bot.log_report import add_log_arguments, day_range, open_existing_log  # noqa: E402
+from bot.corpus.model import CorpusError, load_duties  # noqa: E402
+from bot.feedback.learning import append_questions, from_csv, from_pairs, new_candidates  # noqa: E402
+from bot.feedback.report import add_log_arguments, day_range, open_existing_log  # noqa: E402
+from bot.retrieval.embedders import load_embedder  # noqa: E402
+from bot.retrieval.store import build_index  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 
 

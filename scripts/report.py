@@ -14,8 +14,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.corpus import CorpusError, load_duties  # noqa: E402
-from bot.log_report import add_log_arguments, day_range, open_existing_log, write_problems_csv  # noqa: E402
+from bot.corpus.model import CorpusError, load_duties  # noqa: E402
+from bot.feedback.report import (  # noqa: E402
+    add_log_arguments,
+    day_range,
+    open_existing_log,
+    write_problems_csv,
+)
 from bot.settings import Settings  # noqa: E402
 
 

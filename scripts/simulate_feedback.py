@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.corpus import iter_jsonl  # noqa: E402
-from bot.service import open_searcher  # noqa: E402
+from bot.corpus.model import iter_jsonl  # noqa: E402
+from bot.retrieval.opening import open_searcher  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 
 

@@ -11,8 +11,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "support"))
 
-from bot.service import open_searcher  # noqa: E402
+from bot.retrieval.opening import open_searcher  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 
 
@@ -78,7 +79,7 @@ class RunningBot:
     """One Application polling the stub from its own thread and event loop."""
 
     def __init__(self, settings: Settings, stub: TelegramStub, searcher=None) -> None:
-        from bot.telegram_app import ALLOWED_UPDATES, build_application
+        from bot.channels.telegram.app import ALLOWED_UPDATES, build_application
 
         self.settings = settings
         self.app = build_application(settings, searcher)

@@ -20,10 +20,10 @@ import faiss
 import numpy as np
 from tqdm import tqdm
 
-from .corpus import Duty, file_hash, load_duties
-from .embedding import Embedder
-from .passages import Passage, build_passages, load_questions
-from .settings import Settings
+from bot.corpus.model import Duty, file_hash, load_duties
+from bot.retrieval.embedders import Embedder
+from bot.retrieval.passages import Passage, build_passages, load_questions
+from bot.settings import Settings
 
 FORMAT = 1
 BATCH = 64

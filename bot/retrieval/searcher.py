@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .corpus import Duty
-from .embedding import Embedder
-from .index_store import LoadedIndex
-from .lexical import LexicalIndex, SynonymTable
-from .passages import Passage
+from bot.corpus.model import Duty
+from bot.retrieval.embedders import Embedder
+from bot.retrieval.lexical import LexicalIndex, SynonymTable
+from bot.retrieval.passages import Passage
+from bot.retrieval.store import LoadedIndex
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from .corpus import iter_jsonl
-from .log_report import CSV_COLUMNS
-from .question_log import ConfirmedPair
+from bot.corpus.model import iter_jsonl
+from bot.feedback.question_log import ConfirmedPair
+from bot.feedback.report import CSV_COLUMNS
 
 
 @dataclass(frozen=True)

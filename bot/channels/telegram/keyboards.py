@@ -17,11 +17,11 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from . import texts
-from .answer_format import LIST_BADGE, shorten
-from .corpus import LISTS, Duty
-from .question_log import NONE_CORRECT
-from .search import SearchResult
+from bot.answers import texts
+from bot.answers.render import LIST_BADGE, shorten
+from bot.corpus.model import LISTS, Duty
+from bot.feedback.question_log import NONE_CORRECT
+from bot.retrieval.searcher import SearchResult
 
 PAGE_SIZE = 8
 BUTTON_TITLE = 30

@@ -8,18 +8,24 @@ import sys
 
 from telegram import BotCommand, Update
 from telegram.ext import (
-    Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler, MessageHandler, filters,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
 )
 
-from . import handlers, texts
-from .access import AccessGate
-from .index_watch import SearcherHolder, watch_index
-from .log_setup import quiet_http_loggers
-from .question_log import QuestionLog
-from .rate_limit import RateLimiter
-from .search import Searcher
-from .sending import with_retry
-from .settings import Settings
+from bot.answers import texts
+from bot.channels.rate_limit import RateLimiter
+from bot.channels.telegram import handlers
+from bot.channels.telegram.access import AccessGate
+from bot.channels.telegram.sending import with_retry
+from bot.feedback.question_log import QuestionLog
+from bot.logging_setup import quiet_http_loggers
+from bot.retrieval.live import SearcherHolder, watch_index
+from bot.retrieval.searcher import Searcher
+from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 

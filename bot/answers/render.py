@@ -7,8 +7,8 @@ from __future__ import annotations
 import html
 import re
 
-from .corpus import Duty
-from .search import Match, SearchResult, town_role
+from bot.corpus.model import Duty
+from bot.retrieval.searcher import Match, SearchResult, town_role
 
 TITLE_LIMIT = 60
 TELEGRAM_LIMIT = 4096

@@ -11,7 +11,7 @@ from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, Message, ReplyPar
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 
-from .answer_format import split_message
+from bot.answers.render import split_message
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -6,10 +6,15 @@ import sqlite3
 import threading
 from datetime import datetime, timedelta, timezone
 
-from bot.learning import from_csv
-from bot.log_report import CSV_COLUMNS, problems_text, stats_text, write_problems_csv
-from bot.question_log import QuestionLog
-from bot.service import open_searcher
+from bot.feedback.learning import from_csv
+from bot.feedback.question_log import QuestionLog
+from bot.feedback.report import (
+    CSV_COLUMNS,
+    problems_text,
+    stats_text,
+    write_problems_csv,
+)
+from bot.retrieval.opening import open_searcher
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 

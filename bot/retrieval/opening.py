@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import logging
 
-from .embedding import load_embedder
-from .index_store import IndexUnavailable, build_index, check_index, load_index
-from .lexical import SynonymTable
-from .search import SearchConfig, Searcher
-from .settings import Settings
+from bot.retrieval.embedders import load_embedder
+from bot.retrieval.lexical import SynonymTable
+from bot.retrieval.searcher import SearchConfig, Searcher
+from bot.retrieval.store import IndexUnavailable, build_index, check_index, load_index
+from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from functools import partial
 
-from .question_log import LoggedQuestion, QuestionLog
+from bot.feedback.question_log import LoggedQuestion, QuestionLog
 
 log = logging.getLogger(__name__)
 PRUNE_EVERY_SECONDS = 24 * 3600.0

@@ -6,10 +6,17 @@ import os
 
 import pytest
 
-from bot.corpus import CorpusError
-from bot.embedding import load_embedder
-from bot.index_store import IndexUnavailable, build_index, check_index, current_path, load_index, read_meta
-from bot.search import clean_question
+from bot.corpus.model import CorpusError
+from bot.retrieval.embedders import load_embedder
+from bot.retrieval.searcher import clean_question
+from bot.retrieval.store import (
+    IndexUnavailable,
+    build_index,
+    check_index,
+    current_path,
+    load_index,
+    read_meta,
+)
 
 
 @pytest.mark.parametrize(
@@ -48,7 +55,7 @@ def test_match_describes_role_and_department(searcher):
     returned = searcher.search("冒领的高龄津贴谁去追缴").matches[0]
     assert returned.town_role == "已由市民政局承接、本镇不再负责"
     ended = searcher.duty("returned-003")
-    from bot.search import town_role
+    from bot.retrieval.searcher import town_role
     assert town_role(ended) == "该事项已停止办理"
     penalty = searcher.search("有人在河堤上盖房子").matches[0]
     assert penalty.matched_kind == "penalty" and "处罚" in penalty.town_role + penalty.matched

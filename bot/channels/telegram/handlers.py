@@ -18,23 +18,40 @@ from telegram.constants import ChatType
 from telegram.error import Conflict, NetworkError, TelegramError
 from telegram.ext import ContextTypes
 
-from . import texts
-from .access import AccessGate
-from .answer_format import LIST_BADGE, e, format_answer, format_duty_card, format_duty_detail, shorten
-from .corpus import LISTS, CorpusError
-from .index_store import IndexUnavailable
-from .index_watch import SearcherHolder
-from .keyboards import (
-    answer_keyboard, categories, categories_keyboard, category_page_keyboard, correction_keyboard,
-    detail_keyboard, examples_keyboard, lists_keyboard, page_count, parse_callback, row_id, shown_ids,
+from bot.answers import texts
+from bot.answers.render import (
+    LIST_BADGE,
+    e,
+    format_answer,
+    format_duty_card,
+    format_duty_detail,
+    shorten,
 )
-from .log_report import problems_text, stats_text
-from .question_log import NONE_CORRECT, QuestionLog
-from .rate_limit import RateLimiter
-from .search import Searcher, clean_question
-from .sending import answer_query, edit_html, send_html
-from .settings import Settings
-from .usage_log import UsageLog
+from bot.channels.rate_limit import RateLimiter
+from bot.channels.telegram.access import AccessGate
+from bot.channels.telegram.keyboards import (
+    answer_keyboard,
+    categories,
+    categories_keyboard,
+    category_page_keyboard,
+    correction_keyboard,
+    detail_keyboard,
+    examples_keyboard,
+    lists_keyboard,
+    page_count,
+    parse_callback,
+    row_id,
+    shown_ids,
+)
+from bot.channels.telegram.sending import answer_query, edit_html, send_html
+from bot.corpus.model import LISTS, CorpusError
+from bot.feedback.question_log import NONE_CORRECT, QuestionLog
+from bot.feedback.report import problems_text, stats_text
+from bot.feedback.usage import UsageLog
+from bot.retrieval.live import SearcherHolder
+from bot.retrieval.searcher import Searcher, clean_question
+from bot.retrieval.store import IndexUnavailable
+from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -11,10 +11,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from .index_store import IndexMeta, read_meta
-from .search import Searcher
-from .service import open_searcher
-from .settings import Settings
+from bot.retrieval.opening import open_searcher
+from bot.retrieval.searcher import Searcher
+from bot.retrieval.store import IndexMeta, read_meta
+from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 15.0

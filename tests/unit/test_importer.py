@@ -19,12 +19,12 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # the package is not installed in the venv
     sys.path.insert(0, str(ROOT))
 
-from bot.corpus import LISTS, Duty, load_duties, make_id  # noqa: E402
-from bot.importer import SourceError, parse_file, parse_source, split_points  # noqa: E402
+from bot.corpus.importer import SourceError, parse_file, parse_source, split_points  # noqa: E402
+from bot.corpus.model import LISTS, Duty, load_duties, make_id  # noqa: E402
 
 SOURCE = ROOT / "corpus" / "source" / "000_abfaf3bcc1fa4131.txt"
 DUTIES = ROOT / "corpus" / "duties.jsonl"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .corpus import CorpusError, Duty, iter_jsonl
+from bot.corpus.model import CorpusError, Duty, iter_jsonl
 
 KINDS = ("title", "duty", "penalty", "department", "question")
 

@@ -8,8 +8,8 @@ import sys
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
-from .question_log import LoggedQuestion, QuestionLog, Stats
-from .settings import Settings
+from bot.feedback.question_log import LoggedQuestion, QuestionLog, Stats
+from bot.settings import Settings
 
 # Columns of the CSV admins open in Excel; the last one is for them to fill in
 # (the id of the item that answers the question) before scripts/learn.py --csv.

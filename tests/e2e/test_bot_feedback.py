@@ -11,10 +11,11 @@ import logging
 import sqlite3
 from datetime import datetime, timedelta, timezone
 
-from bot.keyboards import parse_callback, shown_ids
-from bot.question_log import QuestionLog
-from bot.search import clean_question
 from test_bot import FLOOD, RIVER, ask, button_data, health, settle, tap  # noqa: F401 (health: autouse)
+
+from bot.channels.telegram.keyboards import parse_callback, shown_ids
+from bot.feedback.question_log import QuestionLog
+from bot.retrieval.searcher import clean_question
 
 WEATHER = "今天天气怎么样"
 DAY = timedelta(days=1)

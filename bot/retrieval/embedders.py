@@ -10,7 +10,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .settings import DEFAULT_MODEL
+from bot.settings import DEFAULT_MODEL
 
 
 class Embedder(Protocol):

@@ -20,14 +20,14 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-
-from bot.corpus import load_duties, write_duties
-from bot.embedding import load_embedder
-from bot.index_store import build_index
-from bot.search import clean_question
 from telegram_stub import BOT_USERNAME, ForwardProxy, TelegramStub
 
-ROOT = Path(__file__).resolve().parent.parent
+from bot.corpus.model import load_duties, write_duties
+from bot.retrieval.embedders import load_embedder
+from bot.retrieval.searcher import clean_question
+from bot.retrieval.store import build_index
+
+ROOT = Path(__file__).resolve().parents[2]
 RIVER = "村里有人在河堤上盖棚子，归谁管？"
 FLOOD = "防汛抗旱镇里要干什么？"
 HARVESTER = "收割机安全检查还归镇里管吗？"

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .corpus import DepartmentSection, Duty, make_id
+from bot.corpus.model import DepartmentSection, Duty, make_id
 
 LIST_TITLE = re.compile(r"^内蒙古.*?(基本履职事项|配合履职事项|上级部门收回事项)清单（(\d+)项）\s*$")
 LIST_KEYS = {"基本履职事项": "basic", "配合履职事项": "coop", "上级部门收回事项": "returned"}

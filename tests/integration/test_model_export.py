@@ -17,11 +17,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:  # the package may not be installed in the venv
     sys.path.insert(0, str(REPO_ROOT))
 
-from bot.model_export import MAX_SEQ_LENGTH, PROMPTS, bundled_model_path, read_e5_file  # noqa: E402
+from bot.tools.model_export import (  # noqa: E402
+    MAX_SEQ_LENGTH,
+    PROMPTS,
+    bundled_model_path,
+    read_e5_file,
+)
 
 SCRIPT = REPO_ROOT / "scripts" / "export_model.py"
 CORPUS = REPO_ROOT / "corpus" / "duties.jsonl"
@@ -226,10 +231,10 @@ def test_same_top_title_for_dev_questions(title_embeddings, nano, st_model):
 
 def test_sentence_transformers_backend_builds_and_searches(exported, tmp_path):
     """EMBEDDING_MODEL set to the exported folder: the project's ST backend indexes and answers."""
-    from bot.corpus import load_duties, write_duties
-    from bot.embedding import SentenceTransformerEmbedder, prefixes_for
-    from bot.index_store import build_index, check_index
-    from bot.service import open_searcher
+    from bot.corpus.model import load_duties, write_duties
+    from bot.retrieval.embedders import SentenceTransformerEmbedder, prefixes_for
+    from bot.retrieval.opening import open_searcher
+    from bot.retrieval.store import build_index, check_index
     from bot.settings import Settings
 
     corpus = tmp_path / "corpus"
