@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 LISTS = ("basic", "coop", "returned")
 LIST_NAMES = {
@@ -57,7 +57,7 @@ class Duty:
         return json.dumps(asdict(self), ensure_ascii=False)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Duty":
+    def from_dict(cls, data: dict) -> Duty:
         data = dict(data)
         data["department_duties"] = [DepartmentSection(**s) for s in data.get("department_duties", [])]
         return cls(**data)
@@ -70,16 +70,43 @@ def make_id(list_key: str, number: int) -> str:
     return f"{list_key}-{number:03d}"
 
 
-def write_duties(duties: list[Duty], path: Path) -> None:
-    text = "".join(d.to_json() + "\n" for d in duties)
+def write_text(path: Path, text: str) -> None:
+    """Write UTF-8 (no BOM, "\n" line ends) through `<path>.tmp`, so a reader never sees half a file."""
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
+    tmp.write_bytes(text.encode("utf-8"))
     tmp.replace(path)
+
+
+def write_duties(duties: list[Duty], path: Path) -> None:
+    write_text(path, "".join(d.to_json() + "\n" for d in duties))
+
+
+def read_text(path: Path) -> str:
+    """The file as text: UTF-8, with or without the BOM Windows editors add.
+
+    Any other encoding raises CorpusError naming the file (a missing file raises
+    FileNotFoundError; callers decide what a missing file means).
+    """
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise CorpusError(f"{path}: not UTF-8 text; save it as UTF-8") from None
+
+
+def iter_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """(line number, line) for every line, "\r\n" or "\n" endings.
+
+    Lines are split at "\n" only: str.splitlines() would also split inside a JSON
+    string holding U+2028 or U+0085, which json.dumps(ensure_ascii=False) leaves as is.
+    """
+    for lineno, line in enumerate(read_text(path).split("\n"), 1):
+        yield lineno, line.removesuffix("\r")
 
 
 def iter_jsonl(path: Path) -> Iterator[tuple[str, dict]]:
     """("file:line", object) for each non-blank line; a malformed line raises CorpusError."""
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for lineno, line in iter_lines(path):
         if not line.strip():
             continue
         where = f"{path}:{lineno}"
@@ -92,6 +119,32 @@ def iter_jsonl(path: Path) -> Iterator[tuple[str, dict]]:
         yield where, data
 
 
+class FieldError(ValueError):
+    """One record is wrong in one field; the caller says where the record is."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def duty_from_record(data: dict) -> Duty:
+    """One duties.jsonl object -> Duty, with the checks load_duties makes on every line.
+
+    Raises FieldError naming the field; uniqueness across records is the caller's.
+    """
+    for name, kind in REQUIRED_FIELDS.items():
+        if not isinstance(data.get(name), kind) or (kind is str and not data[name].strip()):
+            raise FieldError(name, f"field {name!r} missing or not a non-empty {kind.__name__}")
+    if data["list"] not in LISTS:
+        raise FieldError("list", f"list must be one of {', '.join(LISTS)}, got {data['list']!r}")
+    if data["id"] != make_id(data["list"], data["number"]):
+        raise FieldError("id", f"id {data['id']!r} does not match list/number")
+    try:
+        return Duty.from_dict(data)
+    except TypeError as exc:
+        raise FieldError("", str(exc)) from None
+
+
 def load_duties(path: Path) -> list[Duty]:
     """Read and validate duties.jsonl; any problem raises CorpusError with file:line."""
     if not path.exists():
@@ -99,20 +152,14 @@ def load_duties(path: Path) -> list[Duty]:
     duties: list[Duty] = []
     seen: set[str] = set()
     for where, data in iter_jsonl(path):
-        for name, kind in REQUIRED_FIELDS.items():
-            if not isinstance(data.get(name), kind) or (kind is str and not data[name].strip()):
-                raise CorpusError(f"{where}: field {name!r} missing or not a non-empty {kind.__name__}")
-        if data["list"] not in LISTS:
-            raise CorpusError(f"{where}: list must be one of {', '.join(LISTS)}, got {data['list']!r}")
-        if data["id"] != make_id(data["list"], data["number"]):
-            raise CorpusError(f"{where}: id {data['id']!r} does not match list/number")
-        if data["id"] in seen:
-            raise CorpusError(f"{where}: duplicate id {data['id']!r}")
-        seen.add(data["id"])
         try:
-            duties.append(Duty.from_dict(data))
-        except TypeError as exc:
+            duty = duty_from_record(data)
+        except FieldError as exc:
             raise CorpusError(f"{where}: {exc}") from None
+        if duty.id in seen:
+            raise CorpusError(f"{where}: duplicate id {duty.id!r}")
+        seen.add(duty.id)
+        duties.append(duty)
     if not duties:
         raise CorpusError(f"{path}: no items")
     return duties
