@@ -17,10 +17,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bot.corpus.questions import load_questions  # noqa: E402
 from bot.retrieval.lexical import LexicalIndex, SynonymTable  # noqa: E402
 from bot.retrieval.metrics import Outcome, Scores, load_eval, score  # noqa: E402
 from bot.retrieval.opening import open_searcher  # noqa: E402
-from bot.retrieval.passages import Passage, load_questions  # noqa: E402
+from bot.retrieval.passages import Passage  # noqa: E402
 from bot.retrieval.searcher import Searcher  # noqa: E402
 from bot.retrieval.store import LoadedIndex, make_faiss  # noqa: E402
 from bot.settings import Settings  # noqa: E402

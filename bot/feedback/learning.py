@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import csv
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.corpus.model import iter_jsonl
+from bot.corpus.questions import ExampleQuestion
 from bot.feedback.question_log import ConfirmedPair
 from bot.feedback.report import CSV_COLUMNS
 
@@ -57,6 +57,5 @@ def new_candidates(candidates: list[Candidate], known_ids: set[str], questions_p
 def append_questions(candidates: list[Candidate], questions_path: Path) -> int:
     with questions_path.open("a", encoding="utf-8") as f:
         for c in candidates:
-            f.write(json.dumps({"id": c.item_id, "q": c.question.strip(), "style": "learned", "source": "learned"},
-                               ensure_ascii=False) + "\n")
+            f.write(ExampleQuestion(c.item_id, c.question.strip(), "learned", "learned").to_json() + "\n")
     return len(candidates)

@@ -7,9 +7,11 @@ maps back to its item, so a question matching any of them finds the item.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
-from bot.corpus.model import CorpusError, Duty, iter_jsonl
+from bot.corpus.model import Duty
+from bot.corpus.questions import ExampleQuestion, load_questions
+
+__all__ = ["KINDS", "ExampleQuestion", "Passage", "build_passages", "item_passages", "load_questions"]
 
 KINDS = ("title", "duty", "penalty", "department", "question")
 
@@ -23,28 +25,6 @@ class Passage:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-@dataclass(frozen=True)
-class ExampleQuestion:
-    id: str
-    q: str
-    style: str = ""
-    source: str = "written"
-
-
-def load_questions(path: Path, known_ids: set[str]) -> list[ExampleQuestion]:
-    """Read corpus/questions.jsonl; a bad line raises CorpusError naming file and line."""
-    if not path.exists():
-        return []
-    out = []
-    for where, data in iter_jsonl(path):
-        if not isinstance(data.get("q"), str) or not data["q"].strip():
-            raise CorpusError(f"{where}: expected an object with a non-empty \"q\"")
-        if data.get("id") not in known_ids:
-            raise CorpusError(f"{where}: unknown item id {data.get('id')!r}")
-        out.append(ExampleQuestion(data["id"], data["q"].strip(), data.get("style", ""), data.get("source", "written")))
-    return out
 
 
 def _title_text(duty: Duty) -> str:

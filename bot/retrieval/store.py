@@ -21,8 +21,9 @@ import numpy as np
 from tqdm import tqdm
 
 from bot.corpus.model import Duty, file_hash, load_duties
+from bot.corpus.questions import load_questions
 from bot.retrieval.embedders import Embedder
-from bot.retrieval.passages import Passage, build_passages, load_questions
+from bot.retrieval.passages import Passage, build_passages
 from bot.settings import Settings
 
 FORMAT = 1
