@@ -51,6 +51,7 @@ class Settings:
     embedding_model: str = DEFAULT_MODEL
     corpus_dir: Path = ROOT / "corpus"
     index_dir: Path = ROOT / "index"
+    contacts_path: Path = ROOT / "corpus" / "contacts.tsv"
     top_k: int = 5
     # Telegram
     telegram_bot_token: str = ""
@@ -79,8 +80,20 @@ class Settings:
     def synonyms_path(self) -> Path:
         return self.corpus_dir / "synonyms.tsv"
 
+    @property
+    def referrals_path(self) -> Path:
+        return self.corpus_dir / "referrals.jsonl"
+
+    @property
+    def matters_path(self) -> Path:
+        return self.corpus_dir / "matters.jsonl"
+
+    @property
+    def short_names_path(self) -> Path:
+        return self.corpus_dir / "short_names.tsv"
+
     @classmethod
-    def from_env(cls, env_file: Path | str | None = ROOT / ".env", **overrides) -> "Settings":
+    def from_env(cls, env_file: Path | str | None = ROOT / ".env", **overrides) -> Settings:
         """Environment variables win over `.env`; keyword overrides win over both."""
         values: dict[str, str] = {}
         if env_file and Path(env_file).exists():
@@ -96,6 +109,7 @@ class Settings:
             "embedding_model": str,
             "corpus_dir": _path,
             "index_dir": _path,
+            "contacts_path": _path,
             "top_k": lambda n, v: _int(n, v, 1),
             "telegram_bot_token": str,
             "telegram_proxy": str,
