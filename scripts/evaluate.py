@@ -18,12 +18,13 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.corpus.questions import load_questions  # noqa: E402
-from bot.retrieval.lexical import LexicalIndex, SynonymTable  # noqa: E402
+from bot.corpus.synonyms import SynonymTable  # noqa: E402
+from bot.retrieval.lexical import LexicalIndex, build_lexical  # noqa: E402
 from bot.retrieval.metrics import Outcome, Scores, load_eval, score  # noqa: E402
 from bot.retrieval.opening import open_searcher  # noqa: E402
 from bot.retrieval.passages import Passage  # noqa: E402
 from bot.retrieval.searcher import Searcher  # noqa: E402
-from bot.retrieval.store import LoadedIndex, make_faiss  # noqa: E402
+from bot.retrieval.variants import variant  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 
 
@@ -35,7 +36,8 @@ def system_outcomes(searcher, questions) -> list[Outcome]:
     out = []
     for q in questions:
         result = searcher.search(q.q, top_k=10)
-        out.append(Outcome(q, [m.id for m in result.matches], result.answered))
+        out.append(Outcome(q, [m.id for m in result.matches], result.answered, result.kind,
+                           result.emergency is not None if searcher.index.emergency is not None else None))
     return out
 
 
@@ -56,71 +58,54 @@ def bm25_outcomes(searcher, questions) -> list[Outcome]:
                   *(x for s in d.department_duties for x in s.departments + s.duties)])
         for d in searcher.duties
     ]
-    lexical = LexicalIndex(ids, docs, SynonymTable())
+    lexical = LexicalIndex(build_lexical(docs, SynonymTable()), SynonymTable())
     out = []
     for q in questions:
-        scores, _ = lexical.scores(q.q)
+        scores = lexical.scores(q.q)
         out.append(Outcome(q, [ids[i] for i in np.argsort(-scores, kind="stable")[:10]]))
     return out
 
 
-def variant(searcher, passages=None, vectors=None, synonyms=None, config=None) -> Searcher:
-    """The system with other passages (and their vectors), synonyms or settings, built in memory."""
-    idx = searcher.index
-    if passages is not None:
-        idx = LoadedIndex(idx.meta, idx.path, idx.duties, passages, make_faiss(vectors))
-    return Searcher(idx, searcher.embedder, searcher.synonyms if synonyms is None else synonyms,
-                    config or searcher.config)
-
-
 def ablation_searchers(searcher) -> dict[str, Searcher]:
     """The full system with one lever removed at a time (same model, same run)."""
-    idx = searcher.index
-    all_vectors = idx.faiss_index.reconstruct_n(0, idx.faiss_index.ntotal)
-
-    def only(kinds: set[str]) -> dict:
-        keep = [i for i, p in enumerate(idx.passages) if p.kind in kinds]
-        return {"passages": [idx.passages[i] for i in keep], "vectors": all_vectors[keep]}
-
-    item_texts = {p.kind for p in idx.passages} - {"question"}
-    dense_only = replace(searcher.config, lexical_weight=0.0)
-    none = SynonymTable()
+    no_bm25 = replace(searcher.config, lexical_weight=0.0)
     return {
-        "dense: titles only (no BM25)": variant(searcher, **only({"title"}), synonyms=none, config=dense_only),
-        "dense: all item texts, no example questions (no BM25)": variant(
-            searcher, **only(item_texts), synonyms=none, config=dense_only),
-        "dense: item texts + example questions (no BM25)": variant(searcher, synonyms=none, config=dense_only),
-        "+ BM25 fusion, no synonyms": variant(searcher, synonyms=none),
-        "full system without example questions": variant(searcher, **only(item_texts)),
+        "without example questions from life": variant(searcher, keep=lambda p: p.source != "life"),
+        "without any example questions": variant(searcher, keep=lambda p: p.kind != "question"),
+        "without referrals": variant(searcher, referrals=False),
+        "without typo repair (pinyin)": Searcher(searcher.index, searcher.embedder,
+                                                 replace(searcher.config, repair_typos=False)),
+        "without synonyms": variant(searcher, synonyms=SynonymTable()),
+        "without BM25": Searcher(searcher.index, searcher.embedder, no_bm25),
     }
 
 
 def with_extra_questions(searcher, path: Path) -> tuple[Searcher, int]:
     """The full system with more example questions (e.g. a learned set) added in memory."""
-    extra = load_questions(path, {d.id for d in searcher.duties})
-    idx = searcher.index
-    vectors = np.vstack([idx.faiss_index.reconstruct_n(0, idx.faiss_index.ntotal),
-                         searcher.embedder.embed_passages([q.q for q in extra])])
-    passages = idx.passages + [Passage(q.id, "question", q.q) for q in extra]
-    return variant(searcher, passages, vectors), len(extra)
+    extra = load_questions(path, set(searcher.index.targets))
+    vectors = searcher.embedder.embed_passages([q.q for q in extra])
+    passages = [Passage(q.id, "question", q.q, source=q.source) for q in extra]
+    return variant(searcher, passages_extra=passages, vectors_extra=vectors), len(extra)
 
 
 def sweep_searchers(searcher) -> dict[str, Searcher]:
     """The full system with other fusion settings."""
     cfg = searcher.config
-    configs = {f"BM25 share {w}": replace(cfg, lexical_weight=w) for w in (0.0, 0.1, 0.2, 0.3)}
+    configs = {f"BM25 share {w}": replace(cfg, lexical_weight=w) for w in (0.0, 0.025, 0.1, 0.2)}
     configs.update({f"synonym weight {w}": replace(cfg, synonym_weight=w) for w in (0.0, 0.5, 1.0)})
-    return {name: variant(searcher, config=c) for name, c in configs.items()}
+    return {name: Searcher(searcher.index, searcher.embedder, c) for name, c in configs.items()}
 
 
 def table(rows: dict[str, Scores]) -> str:
     lines = [
-        "| system | top-1 | top-3 | MRR@10 | out-of-scope rejected | in-scope falsely rejected |",
-        "|---|---|---|---|---|---|",
+        "| system | top-1 | top-3 | MRR@10 | top-1 answered | in-scope falsely rejected | out-of-scope rejected "
+        "| out-of-scope answered unrelated | out-of-scope referred | emergencies flagged | false alarms |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, s in rows.items():
-        lines.append(f"| {name} | {_fmt(s.top1)} | {_fmt(s.top3)} | {_fmt(s.mrr10)} | "
-                     f"{_fmt(s.oos_rejected)} | {_fmt(s.false_rejected)} |")
+        lines.append(f"| {name} | {_fmt(s.top1)} | {_fmt(s.top3)} | {_fmt(s.mrr10)} | {_fmt(s.top1_answered)} | "
+                     f"{_fmt(s.false_rejected)} | {_fmt(s.oos_rejected)} | {_fmt(s.oos_unrelated)} | "
+                     f"{_fmt(s.referral_share)} | {_fmt(s.emergency_recall)} | {_fmt(s.false_alarms)} |")
     return "\n".join(lines)
 
 
@@ -180,10 +165,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.misses:
         for o in system:
             wrong = (o.question.in_scope and (not o.ranked or o.ranked[0] not in o.question.gold)) or \
-                    (o.question.in_scope and not o.answered) or (not o.question.in_scope and o.answered)
+                    (o.question.in_scope and not o.answered) or (not o.question.in_scope and o.answered) or \
+                    (o.question.emergency is not None and o.emergency is not None
+                     and o.question.emergency != o.emergency)
             if wrong:
                 print(f"MISS [{o.question.style}] {o.question.q} gold={o.question.gold} "
-                      f"got={o.ranked[:3]} answered={o.answered}", file=sys.stderr)
+                      f"got={o.ranked[:3]} kind={o.kind} emergency={o.emergency}", file=sys.stderr)
     return 0
 
 

@@ -7,13 +7,16 @@ from __future__ import annotations
 import html
 import re
 
+from bot.answers.answer import Answer
+from bot.answers.roles import who_part
 from bot.corpus.model import Duty
-from bot.retrieval.searcher import Match, SearchResult, town_role
+from bot.retrieval.searcher import Match
 
 TITLE_LIMIT = 60
-TELEGRAM_LIMIT = 4096
 LIST_BADGE = {"basic": "🟢 基本履职事项", "coop": "🟡 配合履职事项", "returned": "🔵 上级部门收回事项"}
-REPHRASE_HINT = "可以换个说法再问：说清是什么事、涉及谁、在哪里，例如“村里有人在河堤上盖棚子，归谁管？”"
+ASK_FOR_QUESTION = "请用文字描述您要问的事，例如：“村里有人在河堤上盖棚子，归谁管？”"
+NOT_FOUND_HINT = ("可以换个说法再问（说清是什么事、涉及谁、在哪里），或发送 /list 按类别浏览清单；"
+                  "拿不准找哪个部门，可拨打 12345 政务服务便民热线问询。")
 
 
 def e(text: str) -> str:
@@ -33,90 +36,118 @@ def _clean_point(text: str) -> str:
     return text.rstrip("。；;")
 
 
-def _how_they_work(duty: Duty) -> str:
-    """For a returned item: the receiving department's first working-method point
-    (often says which office takes the case, e.g. 由公安派出所受理…)."""
-    for section in duty.department_duties:
-        if section.duties:
-            return shorten(_clean_point(section.duties[0]), 90)
-    return ""
+def _points(points: list[str], limit: int = 3, width: int = 60) -> list[str]:
+    return [f"• {e(shorten(_clean_point(p), width))}" for p in points[:limit]]
 
 
-def match_lines(m: Match) -> list[str]:
-    """The body of one answer: classification, department(s), the town's role and what matched."""
-    duty = m.duty
-    lines = [
-        f"<b>{e(shorten(m.title))}</b>",
-        f"分类：{LIST_BADGE[m.list]} · {e(m.category)}",
-        f"本镇角色：<b>{e(m.town_role)}</b>",
-    ]
-    if m.list == "coop":
-        depts = m.departments
-        shown = "、".join(depts[:4]) + (f" 等{len(depts)}个部门" if len(depts) > 4 else "")
-        lines.append(f"牵头部门：{e(shown)}")
-        if m.department_led:
-            lines.append(f"与问题最相关的部门：{e(m.matched_department)}")
-        if m.town_points:
-            lines.append("本镇要做的：")
-            lines += [f"• {e(shorten(_clean_point(p), 90))}" for p in m.town_points]
-    elif m.list == "returned" and duty is not None:
-        if duty.discontinued:
-            lines.append(f"说明：{e(duty.remark)}")
-        else:
-            lines.append(f"现在找谁：<b>{e('、'.join(m.departments))}</b>")
-            how = _how_they_work(duty)
-            if how:
-                lines.append(f"承接部门的做法：{e(how)}")
-    # A pure penalty item's title is the clause itself: don't print it twice.
-    if m.matched_kind == "penalty" and _clean_point(m.matched) != _clean_point(m.title):
-        label = "处罚事项（本镇实施）" if m.list == "basic" else "处罚事项"
-        lines.append(f"{label}：{e(shorten(m.matched, 90))}")
+def _emergency_lines(answer: Answer) -> list[str]:
+    em = answer.emergency
+    if em is None:
+        return []
+    numbers = " / ".join(f"<b>{e(n)}</b>" for n in em.numbers)
+    return [f"🚨 <b>有危险先打电话：</b>{numbers}", e(em.text)]
+
+
+def _contact_lines(answer: Answer) -> list[str]:
+    """📞 one line per office with a known number; the others together, with the hotline."""
+    lines = [f"📞 {e(c.name)} {e(c.phone)}" for c in answer.contacts if c.phone]
+    unknown = [c for c in answer.contacts if not c.phone and c.fallback]
+    if unknown:
+        names = "、".join(c.name for c in unknown[:2]) + ("等" if len(unknown) > 2 else "")
+        lines.append(f"📞 {e(names)}的电话还没录入，可拨 {e(unknown[0].fallback)}（政务服务便民热线）问询转接")
     return lines
 
 
-def format_answer(result: SearchResult, buttons: bool = True) -> str:
+def _town_part(duty: Duty, m: Match | None) -> list[str]:
+    """What the town must do for this item, in at most three points."""
+    if duty.list == "basic":
+        points = duty.town_duties or [duty.display_title]
+        return ["镇里要做：", *_points(points)]
+    if duty.list == "coop":
+        points = (m.town_points if m is not None and m.town_points else duty.town_duties)
+        return ["镇里配合：", *_points(points)] if points else []
+    if duty.discontinued:
+        reason = _clean_point(duty.remark) or "不再开展此项工作"
+        return [f"这项工作已停止办理（{e(reason)}）：不用再为此找镇里或市里申请。"]
+    return [f"镇里不再办理，直接找<b>{e('、'.join(duty.departments))}</b>。"]
+
+
+def _matter_lines(answer: Answer, duty_of) -> list[str]:
+    """Each item of the matter: whose part it is, the town's first."""
+    assert answer.matter is not None
+    lines = [f"<b>{e(answer.matter.name)}</b> 这件事分几块："]
+    for part in answer.matter.parts:
+        lines.append(f"{LIST_BADGE[part.list].split()[0]} {e(part.short)}：{e(part.who)}")
+    return lines
+
+
+def list_answer_lines(answer: Answer, duty_of) -> list[str]:
+    best = answer.best
+    assert best is not None and best.duty is not None
+    duty = best.duty
+    lines = [f"<b>归谁管：</b>{e(answer.who)}",
+             f"{LIST_BADGE[duty.list].split()[0]} <b>{e(answer.short(duty.id, shorten(duty.display_title, 20)))}</b>"
+             f" · {e(LIST_BADGE[duty.list].split()[1])} · {e(duty.category)}"]
+    if answer.matter is not None and len({p.who for p in answer.matter.parts}) > 1:
+        lines += _matter_lines(answer, duty_of)
+    lines += _town_part(duty, best)
+    if best.penalty and _clean_point(best.matched) != _clean_point(duty.display_title):
+        lines.append(f"处罚事项：{e(shorten(best.matched, 90))}")
+    lines += _contact_lines(answer)
+    return lines
+
+
+def format_answer(answer: Answer, duty_of=None, buttons: bool = True) -> str:
     """The reply to a question, in Telegram HTML; without buttons the alternatives are listed."""
-    if result.note == "empty" or not result.matches:
-        return "请用文字描述您要问的事，例如：“村里有人在河堤上盖棚子，归谁管？”"
+    if answer.kind == "empty":
+        return ASK_FOR_QUESTION
     parts: list[str] = []
-    if result.note == "truncated":
-        parts.append("<i>问题较长，只按前面一部分查找。</i>")
-    if result.answered:
-        parts.append("\n".join(match_lines(result.matches[0])))
-        others = result.matches[1:4]
-        if others and buttons:
-            parts.append("其他可能相关的事项见下方按钮。")
-        elif others:
-            parts.append("其他可能相关：\n" + "\n".join(f"• {e(shorten(m.title, 40))}" for m in others))
+    emergency = _emergency_lines(answer)
+    if emergency:
+        parts.append("\n".join(emergency))
+    if answer.note == "truncated":
+        parts.append(f"<i>消息较长，按这部分查找：{e(shorten(answer.text, 40))}</i>")
+    if answer.kind == "list":
+        parts.append("\n".join(list_answer_lines(answer, duty_of)))
+    elif answer.kind == "referral" and answer.referral is not None:
+        ref = answer.referral
+        lines = [f"<b>归谁管：</b>这件事不在卧牛河镇履职事项清单里（{e(ref.name)}）。",
+                 f"一般去：{e(ref.where)}"]
+        if ref.numbers:
+            lines.append("📞 " + " / ".join(e(n) for n in ref.numbers))
+        lines.append("<i>以上是一般做法，仅供参考，具体以当地办理部门为准。</i>")
+        parts.append("\n".join(lines))
     else:
-        closest = "\n".join(f"{i}. {e(shorten(m.title, 40))}" for i, m in enumerate(result.matches[:3], 1))
-        parts.append("😕 清单里没有找到与这个问题对应的事项。")
-        parts.append(f"最接近的几项：\n{closest}")
-        parts.append(e(REPHRASE_HINT))
+        parts.append("<b>归谁管：</b>卧牛河镇履职事项清单里没有找到对应的事项。")
+        parts.append(e(NOT_FOUND_HINT))
+    if answer.alternatives:
+        if buttons:
+            parts.append("也可能相关的事项见下方按钮。")
+        else:
+            parts.append("也可能相关：\n" + "\n".join(
+                f"• {e(answer.short(m.id, shorten(m.title, 20)))}（{e(m.id)}）" for m in answer.alternatives))
     return "\n\n".join(parts)
 
 
-def format_duty_card(duty: Duty) -> str:
-    """The short card of an item picked from a button, where there is no question to relate it to."""
-    penalty = duty.list == "basic" and bool(duty.penalties)
-    card = Match(
-        id=duty.id, score=0.0, list=duty.list, category=duty.category, title=duty.display_title,
-        departments=list(duty.departments), town_role=town_role(duty, penalty=penalty),
-        matched=duty.display_title, matched_kind="title",
-        town_points=duty.town_duties[:2] if duty.list == "coop" else [], duty=duty,
-    )
-    return "\n".join(match_lines(card))
+def format_duty_card(duty: Duty, short: str = "") -> str:
+    """An item picked from a button or the list: whose job, and the town's part."""
+    badge, list_name = LIST_BADGE[duty.list].split()
+    return "\n".join([f"{badge} <b>{e(short or shorten(duty.display_title, 30))}</b> · {e(list_name)} · {e(duty.category)}",
+                      f"<b>归谁管：</b>{e(who_part(duty))}", *_town_part(duty, None)])
 
 
-def format_duty_detail(duty: Duty) -> str:
-    """An item in full: upper-department duties, town duties, support, penalties."""
-    parts = [
-        f"<b>{e(duty.display_title)}</b>\n分类：{LIST_BADGE[duty.list]} · {e(duty.category)}（{e(duty.id)}）"
-    ]
-    if duty.list == "basic":
-        parts.append("本镇角色：<b>本镇负责</b>")
-        if duty.town_duties:
-            parts.append("本镇职责：\n" + "\n".join(f"• {e(_clean_point(p))}" for p in duty.town_duties))
+def format_duty_detail(duty: Duty, short: str = "") -> str:
+    """An item in full, the town's part first, then each department's."""
+    parts = [f"<b>{e(short or shorten(duty.display_title, 30))}</b>\n{LIST_BADGE[duty.list]} · {e(duty.category)}（{e(duty.id)}）",
+             f"<b>归谁管：</b>{e(who_part(duty))}",
+             f"事项全文：{e(duty.display_title)}"]
+    if duty.town_duties and duty.list != "returned":
+        parts.append("<b>本镇职责：</b>\n" + "\n".join(
+            f"{i}. {e(_clean_point(p))}" for i, p in enumerate(duty.town_duties, 1)))
+    if duty.list == "returned":
+        parts.append("本镇角色：<b>" + ("该事项已停止办理" if duty.discontinued else "本镇不再负责") + "</b>")
+        if duty.remark:
+            parts.append(f"说明：{e(duty.remark)}")
     for section in duty.department_duties:
         head = "、".join(section.departments)
         label = "承接部门" if duty.list == "returned" else "上级部门"
@@ -125,69 +156,9 @@ def format_duty_detail(duty: Duty) -> str:
         if section.support:
             block.append("履职保障：" + "；".join(e(_clean_point(p)) for p in section.support))
         parts.append("\n".join(block))
-    if duty.list == "coop" and duty.town_duties:
-        parts.append("<b>本镇配合职责：</b>\n" + "\n".join(
-            f"{i}. {e(_clean_point(p))}" for i, p in enumerate(duty.town_duties, 1)))
-    if duty.list == "returned":
-        parts.append("本镇角色：<b>" + ("该事项已停止办理" if duty.discontinued else "本镇不再负责") + "</b>")
-        if duty.remark:
-            parts.append(f"说明：{e(duty.remark)}")
     if duty.penalties:
         parts.append("处罚事项：\n" + "\n".join(f"• {e(p)}" for p in duty.penalties))
     return "\n\n".join(parts)
-
-
-def split_message(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
-    """Split at paragraph (then line) boundaries so no chunk exceeds the limit or cuts a tag.
-
-    Our tags never span lines, so any line boundary is a safe cut.
-    """
-    if len(text) <= limit:
-        return [text]
-    chunks: list[str] = []
-    current = ""
-    for para in text.split("\n\n"):
-        pieces = [para] if len(para) <= limit else _split_lines(para, limit)
-        for piece in pieces:
-            candidate = f"{current}\n\n{piece}" if current else piece
-            if len(candidate) <= limit:
-                current = candidate
-            else:
-                if current:
-                    chunks.append(current)
-                current = piece
-    if current:
-        chunks.append(current)
-    return chunks
-
-
-def _split_lines(para: str, limit: int) -> list[str]:
-    out, current = [], ""
-    for line in para.split("\n"):
-        while len(line) > limit:  # a single over-long line: cut outside any tag
-            cut = _safe_cut(line, limit)
-            out.append(line[:cut])
-            line = line[cut:]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) <= limit:
-            current = candidate
-        else:
-            out.append(current)
-            current = line
-    if current:
-        out.append(current)
-    return out
-
-
-def _safe_cut(line: str, limit: int) -> int:
-    cut = limit
-    # Never cut inside a tag or an entity; back off to before it.
-    open_tag, amp = line.rfind("<", 0, cut), line.rfind("&", 0, cut)
-    if open_tag > line.rfind(">", 0, cut):
-        cut = open_tag
-    if amp > line.rfind(";", 0, cut):
-        cut = min(cut, amp)
-    return max(cut, 1)
 
 
 def to_plain(text: str) -> str:

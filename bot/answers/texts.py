@@ -59,7 +59,7 @@ REFUSED = (
     "如需使用，请把您的用户编号 <code>{user_id}</code> 发给管理员。"
 )
 REFUSED_SHORT = "抱歉，您的账号还没有开通职责通。"
-RATE_LIMITED = "您问得有点快，请过 {seconds} 秒再问。（每人每分钟最多 {limit} 个问题）"
+RATE_LIMITED = "您发得有点快，请过 {seconds} 秒再试。（每人每分钟最多 {limit} 条消息或按键）"
 APOLOGY = "抱歉，刚才处理时出了点问题，请稍后再试一次。"
 STALE_BUTTON = "这个按钮已失效，请重新提问或发送 /list。"
 NOT_STARTED = "系统正在启动，请稍后再问。"
@@ -82,12 +82,28 @@ BUTTON_DETAIL = "📄 详情"
 BUTTON_UP = "👍 有用"
 BUTTON_DOWN = "👎 不对"
 BUTTON_NONE_RIGHT = "都不对"
+BUTTON_BROWSE = "📚 按类别浏览清单"
 THANKS_UP = "谢谢！已记下这个回答有用。"
 PICK_RIGHT = "抱歉没答准。刚才列出的事项里，哪一项才是您要找的？请点下面的按钮；都不是就点“都不对”。"
 THANKS_FIX = "谢谢，已记录！"
-FIXED = "✅ 已记录：您要找的是“{title}”。谢谢！管理员审核后，以后这样问就能直接答对。"
-FIXED_NONE = "✅ 已记录：列出的事项都不对。谢谢！管理员会据此改进。"
+FIXED = "✅ 已记录：您要找的是“{title}”，下面是这一项。谢谢！管理员审核后，以后这样问就能直接答对。"
+FIXED_NONE = ("✅ 已记录：列出的事项都不对，谢谢！可以这样继续：\n"
+              "• 换个说法再问一次，说清是什么事、涉及谁、在哪里；\n"
+              "• 点下面的按钮按类别浏览清单（或发送 /list）；\n"
+              "• 拿不准找哪个部门，拨打 12345 政务服务便民热线问询。")
+THANKS_DOWN = "收到，请在下面选出正确的事项。"
 FEEDBACK_NOT_YOURS = "只有提问的人可以评价这个回答。"
 FEEDBACK_LOST = "抱歉，这个回答的记录已找不到，反馈没能记下。"
 
 LOG_UNAVAILABLE = "提问记录现在不可用（详见运行日志），暂时没有统计。"
+ADMIN_PRIVATE_ONLY = "{command} 会列出别人的提问，请在和我的私聊里使用。"
+RELOAD_CORPUS_FAILED = "❌ 清单文件有错误，索引没有重建，仍在使用原来的索引（编号 {build_id}）。\n错误：{reason}\n改好后再发 /reload。"
+STARTUP_CORPUS_PROBLEM = "⚠️ 启动时发现清单文件有错误，机器人仍按上次的索引回答（编号 {build_id}）。\n错误：{reason}\n改好后发送 /reload。"
+UNDELIVERED_APOLOGY = "抱歉，刚才网络不通，有一条回答没能发出。请再发一次您的问题。"
+
+# Small talk gets a hint, not a search (and no 👍/👎).
+SMALL_TALK = (
+    "你好", "您好", "在吗", "在不在", "谢谢", "多谢", "谢了", "好的", "好", "嗯", "嗯嗯", "收到", "知道了",
+    "ok", "好嘞", "行", "明白了", "辛苦了", "再见", "拜拜", "哈哈", "早上好", "晚上好", "晚安", "hi", "hello",
+)
+SMALL_TALK_REPLY = "不客气！有事直接打字问我，例如：“村里有人在河堤上盖棚子，归谁管？”"

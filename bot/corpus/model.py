@@ -44,9 +44,10 @@ class Duty:
     # ("法律法规条款已失效，不再开展此项工作。"); empty otherwise.
     remark: str = ""
 
-    @property
-    def list_name(self) -> str:
-        return LIST_NAMES[self.list]
+    def departments_first(self, first: str = "") -> list[str]:
+        """The departments, those named in `first` ("、"-joined) leading."""
+        firsts = [d for d in first.split("、") if d in self.departments]
+        return firsts + [d for d in self.departments if d not in firsts]
 
     @property
     def display_title(self) -> str:
@@ -127,6 +128,31 @@ class FieldError(ValueError):
         self.field = field
 
 
+def _is_text_list(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _shape_problem(data: dict) -> str:
+    """What is wrong with the optional fields' types ("市民政局" where a list belongs …), or ""."""
+    for name in ("departments", "town_duties", "penalties"):
+        if name in data and not _is_text_list(data[name]):
+            return f"field {name!r} must be a list of strings, got {type(data[name]).__name__}"
+    sections = data.get("department_duties", [])
+    if not isinstance(sections, list):
+        return "field 'department_duties' must be a list of objects"
+    for i, section in enumerate(sections, 1):
+        if not isinstance(section, dict) or not _is_text_list(section.get("departments")):
+            return f"department_duties[{i}] needs 'departments' as a list of strings"
+        for name in ("duties", "support"):
+            if name in section and not _is_text_list(section[name]):
+                return f"department_duties[{i}].{name} must be a list of strings"
+    if not isinstance(data.get("discontinued", False), bool):
+        return "field 'discontinued' must be true or false"
+    if not isinstance(data.get("remark", ""), str):
+        return "field 'remark' must be a string"
+    return ""
+
+
 def duty_from_record(data: dict) -> Duty:
     """One duties.jsonl object -> Duty, with the checks load_duties makes on every line.
 
@@ -139,6 +165,9 @@ def duty_from_record(data: dict) -> Duty:
         raise FieldError("list", f"list must be one of {', '.join(LISTS)}, got {data['list']!r}")
     if data["id"] != make_id(data["list"], data["number"]):
         raise FieldError("id", f"id {data['id']!r} does not match list/number")
+    problem = _shape_problem(data)
+    if problem:
+        raise FieldError("", problem)
     try:
         return Duty.from_dict(data)
     except TypeError as exc:

@@ -1,8 +1,13 @@
 """The question log: what staff ask, what they were shown, and what they said about it.
 
-SQLite in WAL mode. Users appear only as a salted hash. Logging must never delay or
-break an answer: every failure (locked, disk full, corrupt file) becomes a warning,
-and a corrupt file is moved aside and a fresh one started.
+SQLite in WAL mode, shared by every process of the bot (Telegram, web): row ids come from
+SQLite, each answer is addressed by a random token that its buttons carry, and every
+write is one short transaction. Users appear only as a salted hash; the salt is kept
+outside the log (LOG_SALT, or a generated `<log>.salt` file readable by its owner only),
+so a leaked log alone does not tell who asked.
+
+Logging must never break an answer: every failure (locked, disk full, corrupt file)
+becomes a warning, and a corrupt file is moved aside and a fresh one started.
 """
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ import hashlib
 import hmac
 import json
 import logging
+import os
 import secrets
 import sqlite3
 import threading
@@ -20,22 +26,38 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
+SCHEMA_VERSION = 2
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS questions (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    token TEXT,
     asked_at TEXT NOT NULL,
     user_hash TEXT NOT NULL,
+    channel TEXT NOT NULL DEFAULT 'telegram',
     question TEXT NOT NULL,
     answered INTEGER NOT NULL,
+    kind TEXT NOT NULL DEFAULT '',
     shown TEXT NOT NULL,
     tapped TEXT,
     feedback TEXT,
     corrected TEXT
 );
 CREATE INDEX IF NOT EXISTS questions_asked_at ON questions (asked_at);
+CREATE UNIQUE INDEX IF NOT EXISTS questions_token ON questions (token);
 """
+# Version 1 (before tokens and channels) -> 2.
+MIGRATIONS = {
+    1: [
+        "ALTER TABLE questions ADD COLUMN token TEXT",
+        "ALTER TABLE questions ADD COLUMN channel TEXT NOT NULL DEFAULT 'telegram'",
+        "ALTER TABLE questions ADD COLUMN kind TEXT NOT NULL DEFAULT ''",
+        "UPDATE questions SET kind = CASE answered WHEN 1 THEN 'list' ELSE 'none' END",
+        "UPDATE questions SET token = 'row' || id WHERE token IS NULL",
+    ],
+}
 NONE_CORRECT = "none"
+BUSY_TIMEOUT_MS = 2000
 
 
 @dataclass
@@ -48,6 +70,9 @@ class LoggedQuestion:
     tapped: str | None = None
     feedback: str | None = None
     corrected: str | None = None
+    token: str = ""
+    channel: str = "telegram"
+    kind: str = ""
 
 
 @dataclass
@@ -56,13 +81,16 @@ class Stats:
     end: str
     questions: int = 0
     answered: int = 0
+    referred: int = 0
     feedback_up: int = 0
     feedback_down: int = 0
+    corrected: int = 0  # 👎 and then the right item picked: answered, but wrongly
     top_items: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def answered_rate(self) -> float:
-        return self.answered / self.questions if self.questions else 0.0
+        """List answers not known to be wrong, of all questions."""
+        return (self.answered - self.corrected) / self.questions if self.questions else 0.0
 
     @property
     def down_rate(self) -> float:
@@ -88,6 +116,28 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
 
 
+def salt_file(path: Path) -> Path:
+    return Path(f"{path}.salt")
+
+
+def load_or_create_salt(path: Path) -> str:
+    """The generated salt next to the log (never inside it), created once with mode 0600."""
+    file = salt_file(path)
+    try:
+        return file.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        pass
+    file.parent.mkdir(parents=True, exist_ok=True)
+    salt = secrets.token_hex(32)
+    try:
+        fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first: use theirs
+        return file.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(salt + "\n")
+    return salt
+
+
 class QuestionLog:
     def __init__(self, path: Path, salt: str = "", retention_days: int = 180) -> None:
         self.path = Path(path)
@@ -95,9 +145,6 @@ class QuestionLog:
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
         self._salt = salt
-        # Ids handed out by reserve_id() before their row is written (see there).
-        self._id_lock = threading.Lock()
-        self._next_id = 1
         self._open()
 
     # -- connection handling -------------------------------------------------------
@@ -121,25 +168,51 @@ class QuestionLog:
 
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=2.0, check_same_thread=False, isolation_level=None)
+        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False,
+                               isolation_level=None)
         try:
             conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA busy_timeout=2000")  # writes happen after the reply: waiting is harmless
-            conn.executescript(SCHEMA)
+            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            self._migrate(conn)
             if not self._salt:
-                # No salt configured: keep a random one in the file, so hashes stay stable.
-                row = conn.execute("SELECT value FROM meta WHERE key='salt'").fetchone()
-                if row is None:
-                    conn.execute("INSERT INTO meta VALUES ('salt', ?)", (secrets.token_hex(16),))
-                    row = conn.execute("SELECT value FROM meta WHERE key='salt'").fetchone()
-                self._salt = row[0]
-            top = conn.execute("SELECT max(id) FROM questions").fetchone()[0] or 0
-            with self._id_lock:
-                self._next_id = max(self._next_id, top + 1)
+                self._salt = load_or_create_salt(self.path)
         except BaseException:
             conn.close()
             raise
         return conn
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        """Bring an older file up to SCHEMA_VERSION (PRAGMA user_version), in one transaction."""
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        has_table = conn.execute("SELECT 1 FROM sqlite_master WHERE name='questions'").fetchone()
+        if version == 0 and has_table:
+            version = 1  # files written before the version was recorded
+        if version == SCHEMA_VERSION:
+            return
+        if version > SCHEMA_VERSION:
+            raise sqlite3.DatabaseError(f"the question log {self.path} is from a newer version ({version})")
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if has_table:
+                for step in range(version, SCHEMA_VERSION):
+                    for statement in MIGRATIONS[step]:
+                        conn.execute(statement)
+                # Old files kept a generated salt inside the log; it moves out (see module doc).
+                row = conn.execute("SELECT value FROM meta WHERE key='salt'").fetchone() \
+                    if conn.execute("SELECT 1 FROM sqlite_master WHERE name='meta'").fetchone() else None
+                if row is not None:
+                    if not self._salt and not salt_file(self.path).exists():
+                        salt_file(self.path).write_text(row[0] + "\n", encoding="ascii")
+                        salt_file(self.path).chmod(0o600)
+                    conn.execute("DELETE FROM meta WHERE key='salt'")
+            for statement in SCHEMA.strip().split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
 
     @staticmethod
     def _is_corrupt(exc: sqlite3.DatabaseError) -> bool:
@@ -182,42 +255,32 @@ class QuestionLog:
                 self._conn = None
 
     # -- writing -----------------------------------------------------------------------
-    def user_hash(self, user_id: int) -> str:
-        return hmac.new(self._salt.encode(), str(user_id).encode(), hashlib.sha256).hexdigest()[:20]
+    def user_hash(self, user: int | str) -> str:
+        return hmac.new(self._salt.encode(), str(user).encode(), hashlib.sha256).hexdigest()[:20]
 
-    def reserve_id(self) -> int | None:
-        """An id for a question not yet recorded, without touching the file (None: log unavailable).
-
-        Lets the bot put the row id into an answer's buttons and write the row after the
-        answer is sent. Meant for the one process that writes questions (the bot).
-        """
-        if self._conn is None:
-            return None
-        with self._id_lock:
-            row_id, self._next_id = self._next_id, self._next_id + 1
-        return row_id
-
-    def record_question(self, user_id: int, question: str, answered: bool, shown: list[str],
-                        at: datetime | None = None, row_id: int | None = None) -> int | None:
-        row = (row_id, _iso(at or _now()), self.user_hash(user_id), question, int(answered), json.dumps(shown))
+    def record_question(self, token: str, user_hash: str, question: str, kind: str, shown: list[str],
+                        channel: str = "telegram", at: datetime | None = None) -> int | None:
+        """One answered question; returns SQLite's row id (None when the log is unavailable)."""
+        row = (token, _iso(at or _now()), user_hash, channel, question, int(kind == "list"), kind, json.dumps(shown))
         return self._run("record a question", lambda c: c.execute(
-            "INSERT INTO questions (id, asked_at, user_hash, question, answered, shown) VALUES (?, ?, ?, ?, ?, ?)",
-            row).lastrowid)
+            "INSERT INTO questions (token, asked_at, user_hash, channel, question, answered, kind, shown) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row).lastrowid)
 
-    def _update(self, row_id: int, column: str, value: str) -> None:
+    def _update(self, token: str, column: str, value: str) -> None:
         self._run(f"record {column}", lambda c: c.execute(
-            f"UPDATE questions SET {column} = ? WHERE id = ?", (value, row_id)))
+            f"UPDATE questions SET {column} = ? WHERE token = ?", (value, token)))
 
-    def record_tap(self, row_id: int, item_id: str) -> None:
-        self._update(row_id, "tapped", item_id)
+    def record_tap(self, token: str, item_id: str) -> None:
+        self._update(token, "tapped", item_id)
 
-    def record_feedback(self, row_id: int, feedback: str) -> None:
+    def record_feedback(self, token: str, feedback: str) -> None:
+        """👍 / 👎: one vote per answer, the last one counts."""
         if feedback not in ("up", "down"):
             raise ValueError(feedback)
-        self._update(row_id, "feedback", feedback)
+        self._update(token, "feedback", feedback)
 
-    def record_correction(self, row_id: int, item_id: str) -> None:
-        self._update(row_id, "corrected", item_id)
+    def record_correction(self, token: str, item_id: str) -> None:
+        self._update(token, "corrected", item_id)
 
     def prune(self, now: datetime | None = None) -> int:
         cutoff = _iso((now or _now()) - timedelta(days=self.retention_days))
@@ -228,19 +291,20 @@ class QuestionLog:
     def _rows(self, where: str, params: tuple) -> list[LoggedQuestion]:
         def fetch(c):
             rows = c.execute(
-                "SELECT id, asked_at, question, answered, shown, tapped, feedback, corrected "
+                "SELECT id, asked_at, question, answered, shown, tapped, feedback, corrected, token, channel, kind "
                 f"FROM questions WHERE {where} ORDER BY asked_at DESC, id DESC", params).fetchall()
-            return [LoggedQuestion(r[0], r[1], r[2], bool(r[3]), json.loads(r[4]), r[5], r[6], r[7]) for r in rows]
+            return [LoggedQuestion(r[0], r[1], r[2], bool(r[3]), json.loads(r[4]), r[5], r[6], r[7], r[8] or "",
+                                   r[9], r[10]) for r in rows]
         return self._run("read questions", fetch, [])
 
-    def asked_by(self, row_id: int, user_id: int) -> bool | None:
-        """Whether this user asked the question of this row; None when there is no such row (or no log)."""
+    def owner(self, token: str) -> str | None:
+        """The hash of whoever asked the question with this token; None when there is no such row."""
         found = self._run("read a question", lambda c: c.execute(
-            "SELECT user_hash FROM questions WHERE id = ?", (row_id,)).fetchone())
-        return None if found is None else hmac.compare_digest(found[0], self.user_hash(user_id))
+            "SELECT user_hash FROM questions WHERE token = ?", (token,)).fetchone())
+        return None if found is None else found[0]
 
-    def get(self, row_id: int) -> LoggedQuestion | None:
-        rows = self._rows("id = ?", (row_id,))
+    def get(self, token: str) -> LoggedQuestion | None:
+        rows = self._rows("token = ?", (token,))
         return rows[0] if rows else None
 
     def stats(self, start: datetime, end: datetime, top: int = 5) -> Stats:
@@ -248,7 +312,9 @@ class QuestionLog:
         counts = Counter(r.shown[0] for r in rows if r.answered and r.shown)
         return Stats(
             start=_iso(start), end=_iso(end), questions=len(rows), answered=sum(r.answered for r in rows),
+            referred=sum(r.kind == "referral" for r in rows),
             feedback_up=sum(r.feedback == "up" for r in rows), feedback_down=sum(r.feedback == "down" for r in rows),
+            corrected=sum(r.answered and r.feedback == "down" and bool(r.corrected) for r in rows),
             top_items=counts.most_common(top),
         )
 

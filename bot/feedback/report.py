@@ -58,7 +58,8 @@ def stats_text(qlog: QuestionLog, titles: dict[str, str], now: datetime | None =
     week = qlog.stats(now - timedelta(days=7), now + timedelta(seconds=1))
 
     def block(label: str, s: Stats) -> str:
-        return (f"<b>{label}</b>：提问 {s.questions} 次，找到事项 {s.answered_rate:.0%}，"
+        return (f"<b>{label}</b>：提问 {s.questions} 次，答到清单事项 {s.answered_rate:.0%}"
+                f"（被用户纠正的不算），指路清单外 {s.referred} 次，"
                 f"👍 {s.feedback_up} / 👎 {s.feedback_down}（👎 占 {s.down_rate:.0%}）")
 
     lines = ["📊 使用统计", block("今天", today), block("近 7 天", week)]
@@ -69,16 +70,24 @@ def stats_text(qlog: QuestionLog, titles: dict[str, str], now: datetime | None =
     return "\n".join(lines)
 
 
-def problems_text(qlog: QuestionLog, limit: int = 15, now: datetime | None = None) -> str:
-    """The /unanswered reply: recent not-found and 👎 questions."""
+def problems_text(qlog: QuestionLog, titles: dict[str, str] | None = None, limit: int = 15,
+                  now: datetime | None = None) -> str:
+    """The /unanswered reply: recent not-found and 👎 questions, what was shown and what the user chose."""
     now = now or datetime.now(timezone.utc)
+    titles = titles or {}
     rows = qlog.problems(now - timedelta(days=30), now + timedelta(seconds=1), limit=limit)
     if not rows:
         return "近 30 天没有未找到或被点 👎 的问题。"
     lines = [f"近 30 天未找到或被点 👎 的问题（最近 {len(rows)} 条）："]
     for r in rows:
-        mark = "未找到" if not r.answered else "👎"
-        lines.append(f"• [{mark}] {html.escape(r.question[:60])}（{r.asked_at[:10]}）")
+        mark = "👎" if r.feedback == "down" else ("清单外" if r.kind == "referral" else "未找到")
+        line = f"• [{mark}] {html.escape(r.question[:60])}（{r.asked_at[:10]}）"
+        if r.answered and r.shown:
+            line += f"\n  答的是：{html.escape(titles.get(r.shown[0], r.shown[0]))}"
+        if r.corrected:
+            chosen = "都不对" if r.corrected == "none" else titles.get(r.corrected, r.corrected)
+            line += f"\n  用户选了：{html.escape(chosen)}"
+        lines.append(line)
     return "\n".join(lines)
 
 

@@ -1,107 +1,124 @@
-"""The question log as the bot uses it: every call off the event loop, questions written after the reply.
+"""The question log as channels use it: asynchronous, never in the way of an answer.
 
-An answer's buttons carry its row id, reserved in memory before the reply is sent; the
-row itself is written once the reply is out, so logging never delays an answer. A tap
-that arrives before that write is done waits for it. With no log (or an unusable file)
-everything here is a quiet no-op and answers carry no feedback buttons.
+Each answer gets a random token that its buttons (or the web page's forms) carry. The row
+is written by the process's writer thread after the reply; votes, taps and corrections go
+through the same queue, so they land after their question. Who asked is remembered in
+memory for recent answers, so "only the asker may rate" needs no database read; older
+answers are looked up. With no log (or an unusable file) everything here is a quiet no-op
+and answers carry no feedback buttons.
 """
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+import secrets
+from collections import OrderedDict
 from dataclasses import dataclass
-from functools import partial
 
 from bot.feedback.question_log import LoggedQuestion, QuestionLog
+from bot.feedback.writer import LogWriter
 
 log = logging.getLogger(__name__)
-PRUNE_EVERY_SECONDS = 24 * 3600.0
-# How long a feedback tap waits for its question's row to be written.
-WRITE_WAIT_SECONDS = 5.0
+RECENT = 20_000  # answers whose asker is remembered in memory
+TOKEN_BYTES = 6  # 12 hex characters: fits Telegram's 64-byte callback data with room to spare
 
 
 @dataclass(frozen=True)
 class Owned:
-    """A logged question as seen by whoever tapped a button under its answer."""
+    """A logged answer as seen by whoever acts on it."""
 
-    question: LoggedQuestion | None  # None: no such row (log unavailable, or the write failed)
-    by_tapper: bool
+    question: LoggedQuestion | None  # None: no such row (log unavailable, written by nobody)
+    by_asker: bool
+
+
+@dataclass(frozen=True)
+class Recent:
+    user_hash: str
+    question: str
+    shown: tuple[str, ...]
 
 
 class UsageLog:
-    def __init__(self, qlog: QuestionLog | None) -> None:
-        self.qlog = qlog
-        self._writing: dict[int, asyncio.Event] = {}
+    def __init__(self, qlog: QuestionLog | None, channel: str, writer: LogWriter | None = None) -> None:
+        self.qlog = qlog if qlog is not None and qlog.available else None
+        self.channel = channel
+        self.writer = writer or (LogWriter() if self.qlog is not None else None)
+        self._recent: OrderedDict[str, Recent] = OrderedDict()
 
     @property
     def available(self) -> bool:
-        return self.qlog is not None and self.qlog.available
+        return self.qlog is not None
 
-    def reserve(self) -> int | None:
-        """A row id for the answer about to be sent; None means no feedback buttons."""
-        row = self.qlog.reserve_id() if self.qlog is not None else None
-        if row is not None:
-            self._writing[row] = asyncio.Event()
-        return row
+    @staticmethod
+    def new_token() -> str:
+        return secrets.token_hex(TOKEN_BYTES)
 
-    async def question(self, row: int | None, user_id: int, question: str, answered: bool,
-                       shown: list[str]) -> None:
-        """Write the question (call after the reply went out)."""
-        try:
-            if self.qlog is not None:
-                await asyncio.to_thread(partial(self.qlog.record_question, user_id, question, answered, shown,
-                                                row_id=row))
-        finally:
-            done = self._writing.pop(row, None) if row is not None else None
-            if done is not None:
-                done.set()
+    def _submit(self, job) -> None:
+        if self.writer is not None:
+            self.writer.submit(job)
 
-    async def _written(self, row: int) -> None:
-        pending = self._writing.get(row)
-        if pending is not None:
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(pending.wait(), WRITE_WAIT_SECONDS)
-
-    async def owned(self, row: int, user_id: int) -> Owned:
-        """The row and whether `user_id` asked it (only the asker may rate an answer)."""
-        if self.qlog is None:
-            return Owned(None, False)
-        await self._written(row)
-
-        def read() -> Owned:
-            asked = self.qlog.asked_by(row, user_id)
-            return Owned(self.qlog.get(row) if asked is not None else None, bool(asked))
-        return await asyncio.to_thread(read)
-
-    async def tap(self, row: int, user_id: int, item_id: str) -> None:
-        """The asker opened another item from the answer's buttons (others' taps are not the asker's doing)."""
+    def question(self, token: str, user: int | str, question: str, kind: str, shown: list[str]) -> None:
+        """Log an answered question (call after the reply went out); returns at once."""
         if self.qlog is None:
             return
-        await self._written(row)
+        qlog = self.qlog
+        user_hash = qlog.user_hash(user)
+        self._recent[token] = Recent(user_hash, question, tuple(shown))
+        while len(self._recent) > RECENT:
+            self._recent.popitem(last=False)
+        self._submit(lambda: qlog.record_question(token, user_hash, question, kind, shown, self.channel))
 
-        def write() -> None:
-            if self.qlog.asked_by(row, user_id):
-                self.qlog.record_tap(row, item_id)
-        await asyncio.to_thread(write)
+    async def owned(self, token: str, user: int | str) -> Owned:
+        """The answer's row (as far as known) and whether `user` asked it (only the asker may rate)."""
+        if self.qlog is None:
+            return Owned(None, False)
+        qlog = self.qlog
+        user_hash = qlog.user_hash(user)
+        recent = self._recent.get(token)
+        if recent is not None:
+            row = LoggedQuestion(0, "", recent.question, True, list(recent.shown), token=token)
+            return Owned(row, recent.user_hash == user_hash)
 
-    async def feedback(self, row: int, value: str) -> None:
+        def read() -> Owned:
+            row = qlog.get(token)
+            return Owned(row, row is not None and qlog.owner(token) == user_hash)
+        return await asyncio.to_thread(read)
+
+    def tap(self, token: str, item_id: str) -> None:
         if self.qlog is not None:
-            await asyncio.to_thread(self.qlog.record_feedback, row, value)
+            qlog = self.qlog
+            self._submit(lambda: qlog.record_tap(token, item_id))
 
-    async def correction(self, row: int, item_id: str) -> None:
+    def feedback(self, token: str, value: str) -> None:
         if self.qlog is not None:
-            await asyncio.to_thread(self.qlog.record_correction, row, item_id)
+            qlog = self.qlog
+            self._submit(lambda: qlog.record_feedback(token, value))
 
-    async def prune_daily(self, every_seconds: float = PRUNE_EVERY_SECONDS) -> None:
-        """Drop questions older than LOG_RETENTION_DAYS now and then once a day, until cancelled."""
-        while self.qlog is not None:
-            removed = await asyncio.to_thread(self.qlog.prune)
-            if removed:
-                log.info("question log: removed %d question(s) older than %d days",
-                         removed, self.qlog.retention_days)
-            await asyncio.sleep(every_seconds)
-
-    async def close(self) -> None:
+    def correction(self, token: str, item_id: str) -> None:
         if self.qlog is not None:
-            await asyncio.to_thread(self.qlog.close)
+            qlog = self.qlog
+            self._submit(lambda: qlog.record_correction(token, item_id))
+
+    async def prune(self) -> int:
+        if self.qlog is None:
+            return 0
+        removed = await asyncio.to_thread(self.qlog.prune)
+        if removed:
+            log.info("question log: removed %d question(s) older than %d days", removed, self.qlog.retention_days)
+        return removed
+
+    async def read(self, fn, *args):
+        """Run a read of the log (stats, listings) off the event loop; the writer keeps writing."""
+        if self.qlog is None:
+            return None
+        await asyncio.to_thread(self.flush)
+        return await asyncio.to_thread(fn, self.qlog, *args)
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        return self.writer.flush(timeout) if self.writer is not None else True
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        if self.qlog is not None:
+            self.qlog.close()

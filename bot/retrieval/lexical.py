@@ -1,6 +1,12 @@
 """Lexical matching: BM25 over jieba tokens, with a synonym table for spoken and official terms.
 
 Dense embeddings miss rare exact terms (三重一大, 河长制, 两癌); BM25 catches them.
+
+Built once per index build (`build_lexical`, jieba + bm25s) and stored in the build as plain
+arrays; answering (`LexicalIndex`) only looks words up: it neither imports jieba nor
+tokenises anything at load. A question is split into the index's own words by finding every
+vocabulary word it contains (what jieba's search mode yields for the documents), so no
+tokenizer is needed at question time.
 """
 from __future__ import annotations
 
@@ -9,107 +15,126 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import bm25s
-import jieba
 import numpy as np
 
-jieba.setLogLevel(logging.WARNING)
-# bm25s logs every index build at DEBUG on its own handler; keep start-up output clean.
-logging.getLogger("bm25s").setLevel(logging.WARNING)
+from bot.corpus.synonyms import SynonymTable
 
 # Words that carry no topic in staff questions ("谁管", "咋办", "镇里" …).
-STOPWORDS = set(
+STOPWORDS = frozenset(
     "的 了 是 在 有 和 与 及 或 等 对 把 被 给 让 吗 呢 吧 啊 呀 么 嘛 哪 啥 咋 怎么 怎样 怎么办 咋办 什么 谁 谁管 "
     "归 管 找 该 去 要 想 能 会 可以 这 那 这个 那个 这事 事 事儿 一个 个 们 我 我们 你 他 她 它 他们 "
     "里 上 下 村里 镇里 镇上 屯里 负责 归谁 哪个 部门 哪里 办 问 请问 一下 还 也 都 就 又 不 没 没有 "
     "现在 应该 需要 如何 工作 情况 相关 进行 开展 辖区 辖区内 本镇 乡镇 街道".split()
 )
 _PUNCT = re.compile(r"^[\W_]+$", re.UNICODE)
+MAX_WORD = 8  # longest vocabulary word looked for in a question
 
 
-@dataclass(frozen=True)
-class SynonymTable:
-    """Maps spoken or abbreviated terms to the list's own wording (新农合 -> 城乡居民医疗保险)."""
+def _keep(token: str) -> bool:
+    return bool(token) and token not in STOPWORDS and not _PUNCT.match(token)
 
-    pairs: tuple[tuple[str, str], ...] = ()
+
+def tokenize_documents(documents: list[str], extra_words: list[str]) -> list[list[str]]:
+    """jieba search-mode tokens per document, with a tokenizer of this build's own.
+
+    A private jieba.Tokenizer: adding the synonym words must not change how any other
+    index (or anything else in the process) tokenises.
+    """
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    # Sorted: jieba derives a new word's frequency from the words added before it.
+    for word in sorted(set(extra_words)):
+        tokenizer.add_word(word)
+    return [[t.strip() for t in tokenizer.lcut_for_search(d.lower()) if _keep(t.strip())] for d in documents]
+
+
+@dataclass
+class LexicalState:
+    """BM25 weights of every (word, document) pair, as CSR arrays: what answering needs."""
+
+    vocab: list[str]
+    indptr: np.ndarray  # per word: its slice of doc_ids/weights
+    doc_ids: np.ndarray
+    weights: np.ndarray
+    n_docs: int
+
+    def save(self, folder: Path) -> None:
+        np.savez(folder / "lexical.npz", indptr=self.indptr, doc_ids=self.doc_ids, weights=self.weights,
+                 n_docs=np.array([self.n_docs]))
+        (folder / "lexical_vocab.txt").write_text("\n".join(self.vocab) + "\n", encoding="utf-8")
 
     @classmethod
-    def load(cls, path: Path) -> "SynonymTable":
-        if not path.exists():
-            return cls()
-        pairs = []
-        for line in path.read_text(encoding="utf-8").splitlines():
-            line = line.strip()
-            if not line or line.startswith("#"):
-                continue
-            canonical, _, variants = line.partition("\t")
-            for variant in variants.replace("，", ",").split(","):
-                if variant.strip():
-                    pairs.append((variant.strip(), canonical.strip()))
-        # Longest variants first so "五保户" wins over "五保".
-        pairs.sort(key=lambda p: -len(p[0]))
-        return cls(tuple(pairs))
-
-    def official_terms(self, text: str) -> list[str]:
-        """The list's own terms for the spoken variants found in text."""
-        extra: list[str] = []
-        for variant, canonical in self.pairs:
-            if variant in text and canonical not in text and canonical not in extra:
-                extra.append(canonical)
-        return extra
-
-    def expand(self, text: str) -> str:
-        """Append the official terms for any spoken variants found (the original text stays)."""
-        extra = self.official_terms(text)
-        return text if not extra else text + " " + " ".join(extra)
-
-    def words(self) -> set[str]:
-        return {w for pair in self.pairs for w in pair}
+    def load(cls, folder: Path) -> "LexicalState":
+        arrays = np.load(folder / "lexical.npz")
+        vocab = (folder / "lexical_vocab.txt").read_text(encoding="utf-8").split("\n")[:-1]
+        state = cls(vocab, arrays["indptr"], arrays["doc_ids"], arrays["weights"], int(arrays["n_docs"][0]))
+        if len(state.indptr) != len(vocab) + 1 or state.indptr[-1] != len(state.doc_ids) != len(state.weights):
+            raise ValueError(f"{folder}: lexical index files do not agree")
+        return state
 
 
-def tokenize(text: str) -> list[str]:
-    tokens = []
-    for tok in jieba.lcut_for_search(text.lower()):
-        tok = tok.strip()
-        if tok and tok not in STOPWORDS and not _PUNCT.match(tok):
-            tokens.append(tok)
-    return tokens
+def build_lexical(documents: list[str], synonyms: SynonymTable) -> LexicalState:
+    """BM25 (bm25s, Lucene variant) over the documents, flattened to per-word weights."""
+    import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    tokens = tokenize_documents(documents, sorted(synonyms.words()))
+    model = bm25s.BM25()
+    model.index([t or ["∅"] for t in tokens], show_progress=False)
+    scores = model.scores  # per word: its documents (indices) and BM25 weights (data)
+    vocab = [""] * (len(scores["indptr"]) - 1)
+    for word, row in model.vocab_dict.items():
+        if row < len(vocab):
+            vocab[row] = word
+    return LexicalState(vocab, np.asarray(scores["indptr"], dtype=np.int64),
+                        np.asarray(scores["indices"], dtype=np.int32),
+                        np.asarray(scores["data"], dtype=np.float32), len(documents))
 
 
 class LexicalIndex:
-    """BM25 over one document per item (all of the item's passages joined)."""
+    """Answers BM25 queries from a LexicalState; no tokenizer needed."""
 
-    def __init__(self, item_ids: list[str], documents: list[str], synonyms: SynonymTable,
-                 synonym_weight: float = 0.5) -> None:
-        # Sorted: jieba derives a new word's frequency from the words added before it,
-        # so set order (random per process) would change tokenisation between runs.
-        for word in sorted(synonyms.words()):
-            jieba.add_word(word)
-        self.item_ids = item_ids
+    def __init__(self, state: LexicalState, synonyms: SynonymTable, synonym_weight: float = 0.25) -> None:
+        self.state = state
         self.synonyms = synonyms
         self.synonym_weight = synonym_weight
-        self._bm25 = bm25s.BM25()
-        self._bm25.index([tokenize(d) or ["∅"] for d in documents], show_progress=False)
+        self._row = {w: i for i, w in enumerate(state.vocab) if _keep(w)}
 
-    def _bm25_scores(self, tokens: list[str]) -> np.ndarray:
-        if not tokens:
-            return np.zeros(len(self.item_ids), dtype=np.float32)
-        return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)
+    def words_in(self, text: str) -> list[str]:
+        """Every vocabulary word the text contains (each once, in order of first appearance)."""
+        text = text.lower()
+        found: dict[str, None] = {}
+        covered = [False] * len(text)
+        for start in range(len(text)):
+            for end in range(start + 2, min(len(text), start + MAX_WORD) + 1):
+                word = text[start:end]
+                if word in self._row:
+                    found.setdefault(word)
+                    covered[start:end] = [True] * (end - start)
+        # Single characters only where no longer word covers them, as jieba's search mode.
+        for i, char in enumerate(text):
+            if not covered[i] and char in self._row:
+                found.setdefault(char)
+        return list(found)
 
-    def scores(self, question: str) -> tuple[np.ndarray, list[str]]:
-        """BM25 score per item (in item_ids order) and the query tokens that were used.
+    def _bm25(self, words: list[str]) -> np.ndarray:
+        out = np.zeros(self.state.n_docs, dtype=np.float32)
+        s = self.state
+        for word in words:
+            row = self._row[word]
+            lo, hi = s.indptr[row], s.indptr[row + 1]
+            np.add.at(out, s.doc_ids[lo:hi], s.weights[lo:hi])
+        return out
 
-        Official terms added by the synonym table count less than the user's own
-        words: they are a guess at what was meant.
-        """
-        tokens = [t for t in tokenize(question) if t in self._vocab]
-        extra = [t for term in self.synonyms.official_terms(question) for t in tokenize(term)
-                 if t in self._vocab and t not in tokens]
-        scores = self._bm25_scores(tokens)
+    def scores(self, question: str) -> np.ndarray:
+        """BM25 score per document. Official terms added by the synonym table count less
+        than the user's own words: they are a guess at what was meant."""
+        words = self.words_in(question)
+        scores = self._bm25(words)
+        extra = [w for term in self.synonyms.official_terms(question) for w in self.words_in(term)
+                 if w not in words]
         if extra and self.synonym_weight:
-            scores = scores + self.synonym_weight * self._bm25_scores(extra)
-        return scores, tokens + extra
-
-    @property
-    def _vocab(self) -> dict:
-        return self._bm25.vocab_dict
+            scores = scores + self.synonym_weight * self._bm25(list(dict.fromkeys(extra)))
+        return scores

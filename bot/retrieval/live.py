@@ -1,29 +1,45 @@
-"""The live Searcher, swapped without a restart when scripts/build_index.py has rebuilt the index.
+"""The live Searcher, swapped without a restart when the index has been rebuilt.
 
-Loading happens in a worker thread; only the reference swap runs on the event loop, so
-questions in flight finish on the Searcher they started with.
+Loading a build takes well under a second and runs in a worker thread; only the reference
+swap runs on the event loop, so questions in flight finish on the Searcher they started
+with. Building (minutes, CPU-heavy) runs in a child process (`python -m bot.retrieval.rebuild`):
+answers stay fast meanwhile, and a shutdown cancels it by killing the child, whose
+half-written build is discarded by construction (see store.py).
 """
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-import threading
+import os
+import sys
 import time
 from dataclasses import dataclass, field
 
-from bot.retrieval.opening import open_searcher
 from bot.retrieval.searcher import Searcher
-from bot.retrieval.store import IndexMeta, read_meta
+from bot.retrieval.store import IndexMeta, IndexUnavailable, check_index, read_meta
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 15.0
 
 
+class RebuildFailed(RuntimeError):
+    """The corpus did not build; the message is the builder's own (file:line …)."""
+
+
 @dataclass(frozen=True)
 class ReloadOutcome:
     changed: bool
     meta: IndexMeta
+
+
+def _child_env(settings: Settings) -> dict[str, str]:
+    """The child builds what this process serves, whatever .env or overrides it was started with."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
+    env.update(CORPUS_DIR=str(settings.corpus_dir), INDEX_DIR=str(settings.index_dir),
+               EMBEDDING_MODEL=settings.embedding_model)
+    return env
 
 
 @dataclass
@@ -33,52 +49,86 @@ class SearcherHolder:
     # A build that failed to load is not retried every tick, only when the build changes again.
     failed_build: str = ""
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    _loads: int = field(default=0, init=False, repr=False)
-    _loads_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
-
-    @property
-    def loading(self) -> bool:
-        """A worker thread is loading or building an index right now (even if its awaiter is gone)."""
-        return self._loads > 0
-
-    def _load(self, build_if_needed: bool, progress: bool) -> Searcher:
-        # Counted in the worker thread itself, so a cancelled await cannot make it look finished.
-        with self._loads_lock:
-            self._loads += 1
-        try:
-            return open_searcher(self.settings, build_if_needed, progress)
-        finally:
-            with self._loads_lock:
-                self._loads -= 1
+    _child: asyncio.subprocess.Process | None = field(default=None, init=False, repr=False)
 
     @property
     def build_id(self) -> str:
         return self.searcher.index.meta.build_id if self.searcher else ""
 
-    async def open(self, build_if_needed: bool, progress: bool = False) -> Searcher:
+    @property
+    def building(self) -> bool:
+        return self._child is not None and self._child.returncode is None
+
+    def _load(self) -> Searcher:
+        from bot.retrieval.opening import open_searcher
+
+        return open_searcher(self.settings, build_if_needed=False)
+
+    async def rebuild(self) -> None:
+        """Build the index from the corpus in a child process; RebuildFailed with its error."""
         started = time.perf_counter()
-        work = asyncio.ensure_future(asyncio.to_thread(self._load, build_if_needed, progress))
-        # A first build takes minutes: say now and then that start-up is still going.
+        self._child = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.retrieval.rebuild", env=_child_env(self.settings),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
         try:
-            while not (await asyncio.wait({work}, timeout=HEARTBEAT_SECONDS))[0]:
-                log.info("still opening the search index (%.0f s so far; a full build takes a few minutes)",
+            waiter = asyncio.ensure_future(self._child.communicate())
+            while not (await asyncio.wait({waiter}, timeout=HEARTBEAT_SECONDS))[0]:
+                log.info("still building the search index (%.0f s so far; a full build takes a few minutes)",
                          time.perf_counter() - started)
+            out, err = waiter.result()
         except asyncio.CancelledError:
-            work.cancel()  # the thread runs on (see `loading`); nobody awaits its result any more
+            self.kill_build()
             raise
-        searcher = work.result()
+        finally:
+            code = self._child.returncode
+            self._child = None
+        if code != 0:
+            message = err.decode("utf-8", "replace").strip().splitlines()
+            raise RebuildFailed(message[-1].removeprefix("error: ") if message else f"exit code {code}")
+        log.info("%s", out.decode("utf-8", "replace").strip())
+
+    def kill_build(self) -> None:
+        if self._child is not None and self._child.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self._child.kill()
+            log.warning("index build stopped; the unfinished build is discarded")
+
+    async def open(self, build_if_needed: bool) -> Searcher:
+        """Load the current index, building it first (in a child) if it is missing or stale."""
+        started = time.perf_counter()
+        stale = await asyncio.to_thread(check_index, self.settings, self.settings.embedding_model)
+        if stale and build_if_needed:
+            log.info("%s; building the index now", stale.split(":")[0])
+            try:
+                await self.rebuild()
+            except RebuildFailed as exc:
+                # The corpus has an error: serve the last good build if there is one (opening.py).
+                log.warning("index build failed: %s", exc)
+        searcher = await asyncio.to_thread(self._load_allowing_stale)
         meta = searcher.index.meta
         log.info("search index ready: build %s, %d items, %d passages, model %s (%.1f s)",
                  meta.build_id, meta.items, meta.passages, meta.model, time.perf_counter() - started)
         return searcher
 
+    def _load_allowing_stale(self) -> Searcher:
+        from bot.retrieval.opening import open_searcher
+
+        return open_searcher(self.settings, build_if_needed=False, allow_stale=True)
+
     async def reload(self) -> ReloadOutcome:
-        """Admin /reload: load the current index, rebuilding it first if the corpus changed."""
+        """Admin /reload: rebuild if the corpus changed, then load the current index.
+
+        Raises RebuildFailed (corpus error; the old index keeps serving) or IndexUnavailable.
+        """
         async with self.lock:
             old = self.build_id
-            self.searcher = await self.open(build_if_needed=True)
+            stale = await asyncio.to_thread(check_index, self.settings, self.settings.embedding_model)
+            if stale:
+                await self.rebuild()
+            searcher = await asyncio.to_thread(self._load)
+            self.searcher = searcher
             self.failed_build = ""
-            return ReloadOutcome(self.build_id != old, self.searcher.index.meta)
+            return ReloadOutcome(self.build_id != old, searcher.index.meta)
 
     async def refresh_if_rebuilt(self) -> bool:
         """Switch to a newer build if there is one; the watcher never builds by itself."""
@@ -90,20 +140,14 @@ class SearcherHolder:
                 return False
             log.info("index rebuilt (build %s); switching", meta.build_id)
             try:
-                searcher = await self.open(build_if_needed=False)
-            except Exception as exc:  # a half-finished corpus edit must not take the bot down
+                searcher = await asyncio.to_thread(self._load_allowing_stale)
+            except (IndexUnavailable, Exception) as exc:  # a broken build must not take the bot down
                 self.failed_build = meta.build_id
                 log.warning("could not load index build %s, keeping build %s: %s", meta.build_id, self.build_id, exc)
                 return False
+            if searcher.index.meta.build_id != meta.build_id:
+                self.failed_build = meta.build_id
+                log.warning("index build %s did not load; serving build %s", meta.build_id,
+                            searcher.index.meta.build_id)
             self.searcher = searcher
             return True
-
-
-async def watch_index(holder: SearcherHolder, every_seconds: float) -> None:
-    """Poll the index metadata until cancelled (at shutdown)."""
-    while True:
-        await asyncio.sleep(every_seconds)
-        try:
-            await holder.refresh_if_rebuilt()
-        except Exception:
-            log.exception("checking the index for a rebuild failed")

@@ -11,10 +11,7 @@ from dataclasses import asdict, dataclass
 from bot.corpus.model import Duty
 from bot.corpus.questions import ExampleQuestion, load_questions
 
-__all__ = ["KINDS", "ExampleQuestion", "Passage", "build_passages", "item_passages", "load_questions"]
-
-KINDS = ("title", "duty", "penalty", "department", "question")
-
+__all__ = ["ExampleQuestion", "Passage", "build_passages", "item_passages", "load_questions"]
 
 @dataclass(frozen=True)
 class Passage:
@@ -22,18 +19,17 @@ class Passage:
     kind: str
     text: str
     department: str = ""  # for department sections: the section's department(s), "、"-joined
+    source: str = ""  # for example questions: where they came from (list, life, learned)
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def _title_text(duty: Duty) -> str:
-    return duty.display_title
 
 
 def item_passages(duty: Duty) -> list[Passage]:
     title = duty.display_title
-    passages = [Passage(duty.id, "title", _title_text(duty))]
+    passages = [Passage(duty.id, "title", title)]
     # A coop point ("排查、上报辖区内…") loses its subject; prefixing the short item
     # title keeps it on topic. Basic titles are the whole item text already.
     short_title = title if duty.list != "basic" and len(title) <= 40 else ""
@@ -51,7 +47,15 @@ def item_passages(duty: Duty) -> list[Passage]:
     return passages
 
 
-def build_passages(duties: list[Duty], questions: list[ExampleQuestion]) -> list[Passage]:
+def referral_passages(referral) -> list[Passage]:
+    """A matter outside the list is found by its name and its example questions."""
+    return [Passage(referral.id, "referral", referral.name)] + [
+        Passage(referral.id, "referral-question", q) for q in referral.questions]
+
+
+def build_passages(duties: list[Duty], questions: list[ExampleQuestion], referrals=()) -> list[Passage]:
+    """Every indexed text; `item_id` is the item's id, or the referral's (`ref-…`)."""
     passages = [p for d in duties for p in item_passages(d)]
-    passages += [Passage(q.id, "question", q.q) for q in questions]
+    passages += [Passage(q.id, "question", q.q, source=q.source) for q in questions]
+    passages += [p for r in referrals for p in referral_passages(r)]
     return passages

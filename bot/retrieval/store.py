@@ -1,14 +1,17 @@
 """Build, store and load the search index under `index/`.
 
-Layout: `index/builds/<stamp>/` holds one complete build (meta.json, duties.jsonl,
-passages.jsonl, vectors.npy, dense.faiss); `index/current` is a symlink to the live
-build. A rebuild writes a new folder and swaps the symlink with one atomic rename,
-so a running bot never sees half an index and a failed build leaves the old one.
+Layout: `index/builds/<stamp>/` holds one complete build: everything answering reads
+(meta.json, the corpus files it was built from, passages.jsonl, vectors.npy, dense.faiss,
+the lexical index, the pinyin table and the emergency model). `index/current` is a symlink
+to the live build. A rebuild writes a new folder and swaps the symlink with one atomic
+rename, so a running bot never sees half an index and a failed build leaves the old one.
+Loading reads arrays and JSON only: nothing is tokenised or fitted at start-up.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import time
@@ -20,18 +23,32 @@ import faiss
 import numpy as np
 from tqdm import tqdm
 
-from bot.corpus.model import Duty, file_hash, load_duties
+from bot.corpus.matters import Matter, load_matters
+from bot.corpus.model import CorpusError, Duty, file_hash, load_duties
 from bot.corpus.questions import load_questions
+from bot.corpus.referrals import Referral, load_referrals
+from bot.corpus.short_names import load_short_names
+from bot.corpus.synonyms import SynonymTable
+from bot.retrieval.decision import DecisionModel
 from bot.retrieval.embedders import Embedder
+from bot.retrieval.emergency import EmergencyExample, EmergencyModel, load_examples
+from bot.retrieval.lexical import LexicalState, build_lexical
 from bot.retrieval.passages import Passage, build_passages
+from bot.retrieval.pinyin import PinyinTable
 from bot.settings import Settings
 
-FORMAT = 1
+FORMAT = 2
+# Corpus files a build copies and answers from (besides duties.jsonl); missing ones are optional.
+CORPUS_FILES = ("questions.jsonl", "synonyms.tsv", "referrals.jsonl", "matters.jsonl", "short_names.tsv",
+                "emergency.jsonl", "decision.json")
 BATCH = 64
 # Above this many vectors an exact scan gets slow; HNSW keeps question latency flat.
 HNSW_THRESHOLD = 200_000
-KEEP_BUILDS = 2
+KEEP_BUILDS = 3  # the live build and two to fall back on
 STALE_TMP_SECONDS = 3600
+
+
+log = logging.getLogger(__name__)
 
 
 class IndexUnavailable(RuntimeError):
@@ -76,10 +93,54 @@ class LoadedIndex:
     duties: list[Duty]
     passages: list[Passage]
     faiss_index: faiss.Index
+    lexical: LexicalState
+    referrals: list[Referral] = field(default_factory=list)
+    synonyms: SynonymTable = field(default_factory=SynonymTable)
+    pinyin: PinyinTable = field(default_factory=PinyinTable)
+    emergency: EmergencyModel | None = None
+    decision: DecisionModel = field(default_factory=DecisionModel)
+    matters: list[Matter] = field(default_factory=list)
+    shorts: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def targets(self) -> list[str]:
+        """What passages point at: the items, then the referrals."""
+        return [d.id for d in self.duties] + [r.id for r in self.referrals]
 
 
 def corpus_hash(settings: Settings) -> str:
-    return file_hash(settings.duties_path, settings.questions_path, settings.synonyms_path)
+    return file_hash(settings.duties_path, *(settings.corpus_dir / name for name in CORPUS_FILES))
+
+
+@dataclass
+class Corpus:
+    """Every corpus file a build is made from, read and validated."""
+
+    duties: list[Duty]
+    questions: list
+    referrals: list[Referral]
+    synonyms: SynonymTable
+    matters: list[Matter]
+    shorts: dict[str, str]
+    emergency: list
+    decision: DecisionModel
+
+
+def read_corpus(folder: Path) -> Corpus:
+    """Read and cross-check the corpus in `folder`; any problem is a CorpusError naming file:line."""
+    duties = load_duties(folder / "duties.jsonl")
+    ids = {d.id for d in duties}
+    referrals = load_referrals(folder / "referrals.jsonl")
+    return Corpus(
+        duties=duties,
+        questions=load_questions(folder / "questions.jsonl", ids | {r.id for r in referrals}),
+        referrals=referrals,
+        synonyms=SynonymTable.load(folder / "synonyms.tsv"),
+        matters=load_matters(folder / "matters.jsonl", ids),
+        shorts=load_short_names(folder / "short_names.tsv", ids),
+        emergency=load_examples(folder / "emergency.jsonl"),
+        decision=DecisionModel.load(folder / "decision.json"),
+    )
 
 
 def _text_key(text: str) -> str:
@@ -99,19 +160,36 @@ def read_meta(index_dir: Path) -> IndexMeta | None:
 
 
 def _cached_vectors(index_dir: Path, model: str) -> dict[str, np.ndarray]:
-    """Embeddings of the live build, by text, when it used the same model."""
+    """Embeddings of the live build, by text ("q:" + text for query embeddings), when it used the same model."""
     meta = read_meta(index_dir)
     if meta is None or meta.model != model or meta.format != FORMAT:
         return {}
     build = current_path(index_dir).resolve()
+    cache: dict[str, np.ndarray] = {}
     try:
         vectors = np.load(build / "vectors.npy")
         texts = [json.loads(line)["text"] for line in (build / "passages.jsonl").open(encoding="utf-8")]
+        if len(texts) == len(vectors):
+            cache.update({_text_key(t): v for t, v in zip(texts, vectors)})
+        qvectors = np.load(build / "query_vectors.npy")
+        qtexts = json.loads((build / "query_texts.json").read_text(encoding="utf-8"))
+        if len(qtexts) == len(qvectors):
+            cache.update({_text_key("q:" + t): v for t, v in zip(qtexts, qvectors)})
     except (OSError, ValueError, KeyError):
-        return {}
-    if len(texts) != len(vectors):
-        return {}
-    return {_text_key(t): v for t, v in zip(texts, vectors)}
+        pass
+    return cache
+
+
+def embed_queries_cached(texts: list[str], embedder: Embedder, cache: dict[str, np.ndarray]) -> np.ndarray:
+    """Query embeddings (e5 embeds questions and passages differently), reusing the cache."""
+    todo = sorted({t for t in texts if _text_key("q:" + t) not in cache})
+    fresh = {}
+    for start in range(0, len(todo), BATCH):
+        chunk = todo[start:start + BATCH]
+        fresh.update(zip(chunk, embedder.embed_queries(chunk)))
+    if not texts:
+        return np.zeros((0, embedder.dim), dtype=np.float32)
+    return np.stack([fresh[t] if t in fresh else cache[_text_key("q:" + t)] for t in texts]).astype(np.float32)
 
 
 def make_faiss(vectors: np.ndarray) -> faiss.Index:
@@ -143,14 +221,38 @@ def embed_passages(
     return vectors, len(todo)
 
 
+def target_documents(passages: list[Passage], targets: list[str]) -> list[str]:
+    """One BM25 document per target: all of its passages joined."""
+    position = {t: i for i, t in enumerate(targets)}
+    docs: list[list[str]] = [[] for _ in targets]
+    for p in passages:
+        docs[position[p.item_id]].append(p.text)
+    return [" ".join(d) for d in docs]
+
+
 def build_index(settings: Settings, embedder: Embedder, progress: bool = True) -> BuildReport:
     """Validate the corpus, embed what changed and swap in a new build. Raises CorpusError on bad input."""
     started = time.perf_counter()
-    duties = load_duties(settings.duties_path)
-    questions = load_questions(settings.questions_path, {d.id for d in duties})
-    passages = build_passages(duties, questions)
-    vectors, embedded = embed_passages(passages, embedder, _cached_vectors(settings.index_dir, embedder.name), progress)
+    corpus = read_corpus(settings.corpus_dir)
+    passages = build_passages(corpus.duties, corpus.questions, corpus.referrals)
+    targets = [d.id for d in corpus.duties] + [r.id for r in corpus.referrals]
+    cache = _cached_vectors(settings.index_dir, embedder.name)
+    vectors, embedded = embed_passages(passages, embedder, cache, progress)
     index = make_faiss(vectors)
+    lexical = build_lexical(target_documents(passages, targets), corpus.synonyms)
+    counts_per_word = {w: int(lexical.indptr[i + 1] - lexical.indptr[i]) for i, w in enumerate(lexical.vocab)}
+    pinyin = PinyinTable.build(counts_per_word)
+    emergency = None
+    query_texts: list[str] = []
+    if corpus.emergency:
+        # Calm examples besides the written pairs: every example question from life (none of
+        # them is about danger now), so ordinary questions do not raise false alarms.
+        examples = corpus.emergency + [EmergencyExample(q.q, False) for q in corpus.questions
+                                       if q.source == "life"]
+        query_texts = list(dict.fromkeys(e.q for e in examples))
+        qvectors = embed_queries_cached(query_texts, embedder, cache)
+        row = {t: i for i, t in enumerate(query_texts)}
+        emergency = EmergencyModel.fit(examples, qvectors[[row[e.q] for e in examples]])
 
     stamp = datetime.now(timezone.utc)
     build_id = f"{stamp:%Y%m%dT%H%M%S%f}-{os.getpid()}"
@@ -159,7 +261,7 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = True) -
         counts[p.kind] = counts.get(p.kind, 0) + 1
     meta = IndexMeta(
         format=FORMAT, model=embedder.name, dim=int(vectors.shape[1]), corpus_hash=corpus_hash(settings),
-        built_at=stamp.isoformat(timespec="seconds"), items=len(duties), passages=len(passages),
+        built_at=stamp.isoformat(timespec="seconds"), items=len(corpus.duties), passages=len(passages),
         counts=counts, faiss_index=type(index).__name__, build_id=build_id,
     )
     builds = settings.index_dir / "builds"
@@ -168,13 +270,24 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = True) -
     try:
         tmp.mkdir()
         shutil.copyfile(settings.duties_path, tmp / "duties.jsonl")
+        for name in CORPUS_FILES:
+            if (settings.corpus_dir / name).exists():
+                shutil.copyfile(settings.corpus_dir / name, tmp / name)
         (tmp / "passages.jsonl").write_text(
             "".join(json.dumps(p.to_dict(), ensure_ascii=False) + "\n" for p in passages), encoding="utf-8"
         )
         np.save(tmp / "vectors.npy", vectors)
         faiss.write_index(index, str(tmp / "dense.faiss"))
-        # meta.json last: a build folder without it is incomplete by definition.
+        lexical.save(tmp)
+        pinyin.save(tmp)
+        if emergency is not None:
+            emergency.save(tmp)
+            np.save(tmp / "query_vectors.npy", qvectors)
+            (tmp / "query_texts.json").write_text(json.dumps(query_texts, ensure_ascii=False), encoding="utf-8")
         (tmp / "meta.json").write_text(json.dumps(asdict(meta), ensure_ascii=False, indent=1), encoding="utf-8")
+        # Validate the build as answering will read it, before anyone can.
+        load_build(tmp)
+        # meta.json is written last above; a build folder without it is incomplete by definition.
         final = builds / build_id
         tmp.rename(final)
     except BaseException:
@@ -224,15 +337,62 @@ def check_index(settings: Settings, model: str) -> str | None:
     return None
 
 
-def load_index(settings: Settings, model: str) -> LoadedIndex:
+def load_build(build: Path) -> LoadedIndex:
+    """Read one build folder; a damaged or incomplete one raises IndexUnavailable naming the file."""
+    try:
+        meta = IndexMeta(**json.loads((build / "meta.json").read_text(encoding="utf-8")))
+        corpus = read_corpus(build)
+        passages = [Passage(**json.loads(line)) for line in (build / "passages.jsonl").open(encoding="utf-8")]
+        index = faiss.read_index(str(build / "dense.faiss"))
+        lexical = LexicalState.load(build)
+        pinyin = PinyinTable.load(build)
+        emergency = EmergencyModel.load(build)
+    except (OSError, ValueError, TypeError, KeyError, RuntimeError, CorpusError) as exc:
+        raise IndexUnavailable(f"the index build {build.name} is damaged ({exc}): run `python scripts/build_index.py`") from None
+    loaded = LoadedIndex(meta, build, corpus.duties, passages, index, lexical, corpus.referrals, corpus.synonyms,
+                         pinyin, emergency, corpus.decision, corpus.matters, corpus.shorts)
+    targets = set(loaded.targets)
+    if index.ntotal != len(passages) or lexical.n_docs != len(targets) or any(p.item_id not in targets for p in passages):
+        raise IndexUnavailable(f"the index build {build.name} is damaged (its files do not agree): "
+                               "run `python scripts/build_index.py`")
+    return loaded
+
+
+def _candidates(index_dir: Path) -> list[Path]:
+    """The live build first, then the others newest first (fallbacks)."""
+    current = current_path(index_dir)
+    live = [current.resolve()] if current.exists() else []
+    builds = index_dir / "builds"
+    others = sorted((p for p in builds.iterdir() if p.is_dir() and not p.name.startswith(".")),
+                    key=lambda p: p.name, reverse=True) if builds.is_dir() else []
+    return live + [p for p in others if p not in live]
+
+
+def load_index(settings: Settings, model: str, allow_stale: bool = False) -> LoadedIndex:
+    """The live build; if it fails to load, the newest earlier build that loads (one log line).
+
+    allow_stale: the corpus has changed (and does not validate): serve the last good build.
+    """
     problem = check_index(settings, model)
-    if problem:
+    if problem and not allow_stale:
         raise IndexUnavailable(problem)
-    build = current_path(settings.index_dir).resolve()
-    meta = IndexMeta(**json.loads((build / "meta.json").read_text(encoding="utf-8")))
-    duties = load_duties(build / "duties.jsonl")
-    passages = [Passage(**json.loads(line)) for line in (build / "passages.jsonl").open(encoding="utf-8")]
-    index = faiss.read_index(str(build / "dense.faiss"))
-    if index.ntotal != len(passages):
-        raise IndexUnavailable(f"the index in {build} is damaged: run `python scripts/build_index.py`")
-    return LoadedIndex(meta, build, duties, passages, index)
+    failures = []
+    for build in _candidates(settings.index_dir):
+        meta_file = build / "meta.json"
+        try:
+            meta = json.loads(meta_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            failures.append(f"{build.name}: no readable meta.json")
+            continue
+        if meta.get("model") != model or meta.get("format") != FORMAT:
+            continue
+        try:
+            loaded = load_build(build)
+        except IndexUnavailable as exc:
+            failures.append(str(exc))
+            continue
+        if failures:
+            log.warning("index: %s; serving the earlier build %s", "; ".join(failures), build.name)
+        return loaded
+    raise IndexUnavailable("; ".join(failures) or f"no usable index in {settings.index_dir}: "
+                           "run `python scripts/build_index.py`")

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
-# PTB 22 warns on every RetryAfter unless opted in to timedeltas; sending.py reads both forms.
+# PTB 22 warns on every RetryAfter unless opted in to timedeltas; delivery.py reads both forms.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 from telegram.error import InvalidToken, NetworkError  # noqa: E402
@@ -56,11 +56,8 @@ def run(args: argparse.Namespace) -> int:
     if not token:
         return _fail("TELEGRAM_BOT_TOKEN is not set: put the token from @BotFather in .env or the environment",
                      code=2)
-    try:
-        proxy_password = urlsplit(settings.telegram_proxy).password or ""
-        configure_logging(settings.log_level, [token, proxy_password])
-    except ValueError:
-        return _fail(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {settings.log_level!r}", code=2)
+    proxy_password = urlsplit(settings.telegram_proxy).password or ""
+    configure_logging(settings.log_level, [token, proxy_password])
 
     app = build_application(settings)
     try:
@@ -75,13 +72,4 @@ def run(args: argparse.Namespace) -> int:
     except (CorpusError, IndexUnavailable) as exc:
         return _fail(str(exc), token)
     log.info("stopped")
-    holder = app.bot_data["state"].holder
-    if holder.loading:
-        # Stopped while an index build runs in a worker thread, which cannot be interrupted;
-        # waiting for it would break the promise to stop within seconds. The build writes to
-        # a temporary folder, so the live index is untouched.
-        log.warning("stopped during an index build; the unfinished build is discarded")
-        logging.shutdown()
-        os._exit(0)
     return 0
-

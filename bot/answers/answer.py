@@ -1,0 +1,112 @@
+"""What the bot answers, as data: one Answer per question, whatever the channel.
+
+Channels render it (Telegram HTML, the web page, the terminal); `to_json` is the contract of
+`scripts/ask.py --json` and of the web API.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.retrieval.searcher import Match
+
+# kind: "list" (an item of the town's list answers it), "referral" (a common matter outside
+# the list: where people usually go), "none" (neither), "empty" (nothing to search for).
+KINDS = ("list", "referral", "none", "empty")
+
+
+@dataclass(frozen=True)
+class Emergency:
+    numbers: tuple[str, ...]
+    text: str
+
+    def to_json(self) -> dict:
+        return {"numbers": list(self.numbers), "text": self.text}
+
+
+@dataclass(frozen=True)
+class ReferralAnswer:
+    id: str
+    name: str
+    where: str
+    numbers: tuple[str, ...] = ()
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "name": self.name, "where": self.where}
+
+
+@dataclass(frozen=True)
+class MatterPart:
+    """One item of a matter as the reply lists it: whose part it is, in a few words."""
+
+    id: str
+    short: str
+    list: str
+    who: str  # "镇里负责" / "市民政局牵头、镇里配合" / "归市民政局" / "已停止办理"
+
+
+@dataclass(frozen=True)
+class MatterAnswer:
+    name: str
+    items: tuple[str, ...]
+    parts: tuple[MatterPart, ...] = ()
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "items": list(self.items)}
+
+
+@dataclass(frozen=True)
+class ContactLine:
+    name: str
+    phone: str  # "" when the admins have not filled it in
+    fallback: str = ""  # e.g. "12345" for a city department without a phone
+
+
+@dataclass
+class Answer:
+    question: str  # as asked
+    text: str  # what was searched (cleaned, the question part of a long message)
+    kind: str
+    note: str = ""  # "", "empty", "truncated" (only a part of a long message was used)
+    matches: list[Match] = field(default_factory=list)  # list items, best first
+    who: str = ""  # "镇里负责" …: the first line of a list answer, without "归谁管："
+    matter: MatterAnswer | None = None
+    emergency: Emergency | None = None
+    referral: ReferralAnswer | None = None
+    contacts: list[ContactLine] = field(default_factory=list)
+    # Other items worth offering (close enough to the best one), as buttons or links.
+    alternatives: list[Match] = field(default_factory=list)
+    shorts: dict[str, str] = field(default_factory=dict)  # item id -> short name
+
+    @property
+    def answered(self) -> bool:
+        return self.kind == "list"
+
+    @property
+    def best(self) -> Match | None:
+        return self.matches[0] if self.answered and self.matches else None
+
+    @property
+    def shown_ids(self) -> list[str]:
+        """The items this answer puts in front of the asker (logged, offered for a correction)."""
+        best = [self.matches[0].id] if self.answered and self.matches else []
+        return best + [m.id for m in self.alternatives if m.id not in best]
+
+    @property
+    def wants_feedback(self) -> bool:
+        """👍/👎 only where there is something to rate: a list item or a referral."""
+        return self.kind in ("list", "referral")
+
+    def short(self, item_id: str, fallback: str = "") -> str:
+        return self.shorts.get(item_id) or fallback
+
+    def to_json(self) -> dict:
+        return {
+            "query": self.question,
+            "answered": self.answered,
+            "kind": self.kind if self.kind != "empty" else "none",
+            "who": self.who,
+            "matter": self.matter.to_json() if self.matter else None,
+            "emergency": self.emergency.to_json() if self.emergency else None,
+            "referral": self.referral.to_json() if self.referral else None,
+            "matches": [dict(m.to_json(), short=self.short(m.id, m.title)) for m in self.matches],
+        }

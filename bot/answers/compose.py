@@ -1,0 +1,158 @@
+"""From a search result to an Answer: who handles it, the matter, whom to call, what else to offer.
+
+Pure data in, data out: no markup here (see render.py) and no search (see bot/retrieval).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.answers.answer import (
+    Answer,
+    ContactLine,
+    Emergency,
+    MatterAnswer,
+    MatterPart,
+    ReferralAnswer,
+)
+from bot.answers.emergency_lines import RELATED_ITEMS, emergency_for
+from bot.answers.roles import town_first, who_part
+from bot.corpus.contacts import Contact
+from bot.corpus.matters import Matter
+from bot.corpus.model import Duty
+from bot.retrieval.searcher import Match, SearchResult
+
+CITY_HOTLINE = "12345"  # 政务服务便民热线: where a city department's own number is not known
+TOWN_CONTACT = "卧牛河镇人民政府"
+MAX_ALTERNATIVES = 3
+# An alternative is offered only when its fused score is within this distance of the best
+# item's; measured on dev with `scripts/evaluate.py --alternatives` (docs/evaluation.md).
+ALTERNATIVE_GAP = 0.06
+MAX_WHO_PARTS = 3
+
+
+@dataclass
+class Knowledge:
+    """What answers need besides the search index: short names, matters, contacts."""
+
+    shorts: dict[str, str] = field(default_factory=dict)
+    matters: list[Matter] = field(default_factory=list)
+    contacts: list[Contact] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.matter_of = {item: m for m in self.matters for item in m.items}
+        self.contact_by_name = {c.name: c for c in self.contacts}
+
+
+def short_name(duty: Duty, knowledge: Knowledge) -> str:
+    return knowledge.shorts.get(duty.id) or duty.display_title.rstrip("。")[:12]
+
+
+def _matter(best: Duty, knowledge: Knowledge, duty_of) -> MatterAnswer | None:
+    matter = knowledge.matter_of.get(best.id)
+    if matter is None:
+        return None
+    duties = town_first([d for d in (duty_of(i) for i in matter.items) if d is not None])
+    parts = tuple(MatterPart(d.id, short_name(d, knowledge), d.list, who_part(d)) for d in duties)
+    return MatterAnswer(matter.name, tuple(d.id for d in duties), parts)
+
+
+def who_line(best: Match, matter: MatterAnswer | None, knowledge: Knowledge) -> str:
+    """归谁管 in one line: the best item's part; for a matter, who does which part, the town's first."""
+    duty = best.duty
+    assert duty is not None
+    first = best.matched_department if best.department_led else ""
+    own = who_part(duty, first)
+    if matter is None or len(matter.parts) < 2:
+        return own
+    # Group the matter's items by whose they are, keeping the town-first order.
+    groups: dict[str, list[str]] = {}
+    for part in matter.parts:
+        groups.setdefault(part.who, []).append(part.short)
+    if len(groups) < 2:  # everyone's part is the same: the matter adds nothing to "who"
+        return own
+    pieces = [f"{who}：{'、'.join(shorts[:2])}{'等' if len(shorts) > 2 else ''}" for who, shorts in groups.items()]
+    line = "；".join(pieces[:MAX_WHO_PARTS])
+    return line + ("；…" if len(pieces) > MAX_WHO_PARTS else "")
+
+
+def _departments_named(best: Match, matter: MatterAnswer | None, duty_of) -> list[str]:
+    duties = [best.duty] if matter is None else [duty_of(i) for i in matter.items]
+    names: list[str] = []
+    for d in duties:
+        if d is None or d.discontinued:
+            continue
+        for name in (d.departments_first(best.matched_department) if d is best.duty else d.departments):
+            if name not in names:
+                names.append(name)
+    return names
+
+
+def contact_lines(names: list[str], knowledge: Knowledge, town: bool) -> list[ContactLine]:
+    """📞 lines: the town's office when its number is known, each department with its number or 12345."""
+    lines = []
+    if town:
+        office = knowledge.contact_by_name.get(TOWN_CONTACT)
+        if office is not None and office.phone:
+            lines.append(ContactLine(office.name, office.phone))
+    for name in names[:3]:
+        contact = knowledge.contact_by_name.get(name)
+        phone = contact.phone if contact else ""
+        lines.append(ContactLine(name, phone, "" if phone else CITY_HOTLINE))
+    return lines
+
+
+def alternatives(result: SearchResult, skip: set[str]) -> list[Match]:
+    """Other items close enough to the best one to be worth a tap (none when nothing is close)."""
+    if not result.matches:
+        return []
+    top = result.matches[0].score
+    return [m for m in result.matches if m.id not in skip and top - m.score <= ALTERNATIVE_GAP][:MAX_ALTERNATIVES]
+
+
+def _lead_with_emergency_item(answer: Answer, result: SearchResult, duty_of) -> None:
+    """In danger, the list's item for that danger comes right after the emergency line."""
+    assert result.emergency is not None
+    related = [i for i in RELATED_ITEMS.get(result.emergency, ()) if duty_of(i) is not None]
+    if not related:
+        return
+    found = {m.id: m for m in result.matches}
+    top = max((m.score for m in result.matches), default=0.0)
+    lead = [found[i] if i in found else Match.of(duty_of(i), top) for i in related[:1]]
+    result.matches = lead + [m for m in result.matches if m.id != lead[0].id]
+    answer.matches = result.matches
+    result.kind = answer.kind = "list"
+    result.referral = None
+
+
+def compose(result: SearchResult, knowledge: Knowledge, duty_of) -> Answer:
+    """The Answer to one question. `duty_of(id)` looks an item up in the searcher's list."""
+    shorts = {m.id: short_name(m.duty, knowledge) for m in result.matches if m.duty is not None}
+    answer = Answer(question=result.query, text=result.text, kind=result.kind, note=result.note,
+                    matches=result.matches, shorts=shorts)
+    if result.kind == "empty":
+        return answer
+    if result.emergency is not None:
+        answer.emergency = emergency_for(result.emergency)
+        _lead_with_emergency_item(answer, result, duty_of)
+        answer.shorts.update({m.id: short_name(m.duty, knowledge) for m in answer.matches if m.duty is not None})
+    if result.kind == "referral" and result.referral is not None:
+        ref = result.referral
+        answer.referral = ReferralAnswer(ref.id, ref.name, ref.where, tuple(ref.numbers))
+        answer.alternatives = alternatives(result, set())
+    elif result.kind == "list":
+        best = result.matches[0]
+        answer.matter = _matter(best.duty, knowledge, duty_of)
+        answer.who = who_line(best, answer.matter, knowledge)
+        in_matter = set(answer.matter.items) if answer.matter else {best.id}
+        answer.alternatives = alternatives(result, in_matter | {best.id})
+        town = best.list != "returned" or any(p.list != "returned" for p in (answer.matter.parts if answer.matter else ()))
+        answer.contacts = contact_lines(_departments_named(best, answer.matter, duty_of), knowledge, town)
+    else:
+        answer.alternatives = alternatives(result, set())
+    for m in answer.alternatives:
+        if m.duty is not None:
+            answer.shorts.setdefault(m.id, short_name(m.duty, knowledge))
+    return answer
+
+
+__all__ = ["Knowledge", "compose", "Emergency"]

@@ -1,0 +1,43 @@
+"""Which emergency number to call first, per kind of danger (national numbers only)."""
+from __future__ import annotations
+
+from bot.answers.answer import Emergency
+
+# kind -> (numbers, what to say). The first number is the one to dial now.
+LINES: dict[str, tuple[tuple[str, ...], str]] = {
+    "forest_fire": (("119", "12119"), "山林、草原着火先打 119 报警，森林草原火情也可打 12119；人先撤到安全地方，不要逆风扑火。"),
+    "fire": (("119",), "着火了先打 119 报警；先救人、撤离，不要为财物回屋。"),
+    "flood": (("110", "119"), "水情危急先打 110 或 119；人马上往高处转移，不要蹚水过河。"),
+    "water_rescue": (("110", "120"), "有人落水先打 110 和 120；不会水不要直接下水，用竿子、绳子救。"),
+    "ice": (("110", "120"), "有人掉进冰窟窿先打 110 和 120；趴在冰面上用杆子、绳子救，别站着靠近。"),
+    "gas": (("119", "120"), "闻到煤气味先关气阀、开窗，别开灯别打火，到屋外打 119；有人中毒晕倒打 120。"),
+    "collapse": (("119", "120"), "房屋塌了有人被压先打 119 和 120；别贸然进去，防止再次坍塌。"),
+    "traffic": (("122", "120"), "交通事故有人受伤先打 122 报警、120 急救；开双闪、放警示牌，别移动重伤员。"),
+    "fight": (("110",), "正在打架、有人动刀先打 110 报警；离远一点，别上前拉架。"),
+    "violence": (("110",), "有人正在施暴、威胁生命先打 110 报警，先保护好自己。"),
+    "medical": (("120",), "有人突发急病、昏迷先打 120 急救，说清村屯位置和病人情况。"),
+    "other": (("110", "120"), "人有危险先打 110 报警，有人受伤打 120 急救。"),
+}
+
+
+# kind -> the list's items that say what the town does in that danger (they lead the answer
+# after the emergency line, whatever else the question resembles). Ids are checked by tests.
+RELATED_ITEMS: dict[str, tuple[str, ...]] = {
+    "forest_fire": ("coop-027",),  # 森林草原防火
+    "fire": ("coop-024",),  # 消防安全
+    "flood": ("coop-029",),  # 防汛抗旱
+    "water_rescue": ("returned-104",),  # 110报警服务
+    "ice": ("returned-104",),
+    "gas": ("coop-024",),
+    "collapse": ("coop-028", "coop-026"),  # 防震减灾救灾, 地质灾害防治
+    "traffic": ("returned-104",),
+    "fight": ("returned-104",),
+    "violence": ("returned-104",),
+    "medical": (),
+    "other": ("returned-104",),
+}
+
+
+def emergency_for(kind: str) -> Emergency:
+    numbers, text = LINES.get(kind, LINES["other"])
+    return Emergency(numbers, text)

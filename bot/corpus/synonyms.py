@@ -1,0 +1,43 @@
+"""corpus/synonyms.tsv: spoken or abbreviated terms -> the list's own wording (新农合 -> 城乡居民医疗保险)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.corpus.model import CorpusError, read_text
+
+
+@dataclass(frozen=True)
+class SynonymTable:
+    pairs: tuple[tuple[str, str], ...] = ()  # (variant, official), longest variants first
+
+    @classmethod
+    def load(cls, path: Path) -> "SynonymTable":
+        """Read `official<TAB>variant1,variant2,…` lines (`#` comments); a missing file is an empty table."""
+        if not path.exists():
+            return cls()
+        pairs = []
+        for lineno, line in enumerate(read_text(path).splitlines(), 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            canonical, tab, variants = line.partition("\t")
+            if not tab or not canonical.strip():
+                raise CorpusError(f"{path}:{lineno}: expected an official term, a tab and its variants")
+            for variant in variants.replace("，", ",").split(","):
+                if variant.strip():
+                    pairs.append((variant.strip(), canonical.strip()))
+        # Longest variants first so "五保户" wins over "五保".
+        pairs.sort(key=lambda p: (-len(p[0]), p))
+        return cls(tuple(pairs))
+
+    def official_terms(self, text: str) -> list[str]:
+        """The list's own terms for the spoken variants found in text."""
+        extra: list[str] = []
+        for variant, canonical in self.pairs:
+            if variant in text and canonical not in text and canonical not in extra:
+                extra.append(canonical)
+        return extra
+
+    def words(self) -> set[str]:
+        return {w for pair in self.pairs for w in pair}

@@ -1,0 +1,77 @@
+"""One calibrated decision: does a list item answer the question, a referral, or nothing?
+
+The features describe how well the best item and the best referral matched. A logistic
+model gives the probability that a list item answers; below its threshold the best
+referral is offered when it matched well enough, otherwise "not found". The weights are
+fitted by `scripts/fit_decision.py` (cross-validated; docs/evaluation.md) and kept in
+corpus/decision.json, which every build copies.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+FEATURES = ("dense", "margin", "lexical", "referral", "referral_gap")
+LEXICAL_CAP = 10.0  # BM25 evidence beyond this adds nothing (a long question sums many words)
+
+
+def features(item_dense: np.ndarray, lexical_best: float, referral_dense: float) -> dict[str, float]:
+    """The decision's inputs, from the per-item dense scores, the best BM25 and the best referral score."""
+    order = np.sort(item_dense)[::-1]
+    best = float(order[0]) if len(order) else 0.0
+    second = float(order[1]) if len(order) > 1 else 0.0
+    return {
+        "dense": best,
+        "margin": best - second,
+        "lexical": min(lexical_best, LEXICAL_CAP) / LEXICAL_CAP,
+        "referral": referral_dense,
+        "referral_gap": referral_dense - best,
+    }
+
+
+@dataclass
+class DecisionModel:
+    # Until fitted: the old single threshold on dense + lexical bonus (0.9175 on dev), as a
+    # logistic with a steep slope; decision.json replaces it.
+    weights: dict[str, float] = field(default_factory=lambda: {"dense": 200.0, "lexical": 4.0})
+    bias: float = -183.5
+    threshold: float = 0.5
+    # A referral is offered only when it matched at least this well, and not much worse
+    # than the best item (else "not found").
+    referral_min: float = 0.88
+    referral_slack: float = 0.02
+    model: str = ""  # the embedding model the weights were fitted for
+    provenance: str = "default"
+
+    def probability(self, f: dict[str, float]) -> float:
+        z = self.bias + sum(w * f.get(name, 0.0) for name, w in self.weights.items())
+        return float(1 / (1 + np.exp(-np.clip(z, -60, 60))))
+
+    def decide(self, f: dict[str, float], has_referrals: bool) -> str:
+        if self.probability(f) >= self.threshold:
+            return "list"
+        if has_referrals and f["referral"] >= self.referral_min and f["referral_gap"] >= -self.referral_slack:
+            return "referral"
+        return "none"
+
+    @classmethod
+    def load(cls, path: Path) -> "DecisionModel":
+        if not path.exists():
+            return cls()
+        data = json.loads(path.read_text(encoding="utf-8"))
+        unknown = set(data.get("weights", {})) - set(FEATURES)
+        if unknown:
+            raise ValueError(f"{path}: unknown features {sorted(unknown)}")
+        return cls(weights={k: float(v) for k, v in data["weights"].items()}, bias=float(data["bias"]),
+                   threshold=float(data.get("threshold", 0.5)), referral_min=float(data["referral_min"]),
+                   referral_slack=float(data.get("referral_slack", 0.02)), model=str(data.get("model", "")),
+                   provenance=str(data.get("provenance", "")))
+
+    def save(self, path: Path) -> None:
+        data = {"model": self.model, "weights": self.weights, "bias": self.bias, "threshold": self.threshold,
+                "referral_min": self.referral_min, "referral_slack": self.referral_slack,
+                "provenance": self.provenance}
+        path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

@@ -1,0 +1,33 @@
+"""Searchers over a changed copy of a loaded index, built in memory: for measuring
+(scripts/evaluate.py ablations) and for fitting the decision on questions the index does
+not contain (scripts/fit_decision.py). The running bot never uses this."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from bot.retrieval.lexical import build_lexical
+from bot.retrieval.searcher import Searcher
+from bot.retrieval.store import target_documents, make_faiss
+
+
+def variant(searcher, keep=None, vectors_extra=None, passages_extra=None, synonyms=None, config=None,
+            referrals: bool = True) -> Searcher:
+    """The system with some passages left out (or added), other synonyms or settings, built in memory."""
+    idx = searcher.index
+    vectors = idx.faiss_index.reconstruct_n(0, idx.faiss_index.ntotal)
+    chosen = [i for i, p in enumerate(idx.passages)
+              if (keep is None or keep(p)) and (referrals or not p.item_id.startswith("ref-"))]
+    passages = [idx.passages[i] for i in chosen]
+    vectors = vectors[chosen]
+    if passages_extra:
+        passages = passages + passages_extra
+        vectors = np.vstack([vectors, vectors_extra])
+    synonyms = idx.synonyms if synonyms is None else synonyms
+    refs = idx.referrals if referrals else []
+    targets = [d.id for d in idx.duties] + [r.id for r in refs]
+    lexical = build_lexical(target_documents(passages, targets), synonyms)
+    loaded = replace(idx, passages=passages, faiss_index=make_faiss(vectors), lexical=lexical, synonyms=synonyms,
+                     referrals=refs)
+    return Searcher(loaded, searcher.embedder, config or searcher.config)

@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+"""Fit the list / referral / not-found decision and write corpus/decision.json.
+
+Each training question's features are computed by a searcher that does NOT contain that
+question: dev and life-dev questions are not in the index at all; the corpus's own example
+questions from life and the referrals' example questions are scored in five folds, each
+fold against an index built without it. A logistic model (numpy, balanced classes) is
+fitted on the features; its figures are reported on held-out folds. The referral
+threshold is chosen on out-of-list questions whose right referral is known.
+
+    python scripts/fit_decision.py ../shared/eval/dev.jsonl ../shared/eval/life-dev.jsonl
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.retrieval.decision import FEATURES, DecisionModel  # noqa: E402
+from bot.retrieval.emergency import fit_logistic  # noqa: E402
+from bot.retrieval.metrics import load_eval  # noqa: E402
+from bot.retrieval.opening import open_searcher  # noqa: E402
+from bot.retrieval.variants import variant  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+
+FOLDS = 5
+THRESHOLDS = np.round(np.arange(0.30, 0.81, 0.05), 2)
+REFERRAL_MINS = np.round(np.arange(0.84, 0.921, 0.005), 3)
+
+
+@dataclass
+class Row:
+    q: str
+    origin: str  # dev, life-dev, life (corpus), referral (corpus), out (corpus/out_of_list.jsonl)
+    gold: list[str]  # item ids; [] = out of the list
+    referral: str | None  # the right referral for an out-of-list question, when known
+    features: dict[str, float]
+    top: str = ""  # best item
+    closest_referral: str = ""
+
+
+def vector(f: dict[str, float]) -> np.ndarray:
+    return np.array([f[name] for name in FEATURES], dtype=np.float64)
+
+
+def score_rows(searcher, questions: list[tuple[str, str, list[str], str | None]]) -> list[Row]:
+    rows = []
+    for q, origin, gold, ref in questions:
+        result = searcher.search(q, top_k=3)
+        rows.append(Row(q, origin, gold, ref, result.features, result.matches[0].id if result.matches else "",
+                        result.closest_referral.id if result.closest_referral else ""))
+    return rows
+
+
+def held_out_rows(searcher) -> list[Row]:
+    """Corpus example questions (life) and referral questions, each scored without itself."""
+    index = searcher.index
+    life = sorted({(p.text, p.item_id) for p in index.passages if p.kind == "question" and p.source == "life"})
+    refq = sorted({(p.text, p.item_id) for p in index.passages if p.kind == "referral-question"})
+    rows = []
+    for k in range(FOLDS):
+        fold_life = {t for i, (t, _) in enumerate(life) if i % FOLDS == k}
+        fold_ref = {t for i, (t, _) in enumerate(refq) if i % FOLDS == k}
+        held = variant(searcher, keep=lambda p: not ((p.kind == "question" and p.text in fold_life)
+                                                      or (p.kind == "referral-question" and p.text in fold_ref)))
+        rows += score_rows(held, [(t, "life", [item], None) for i, (t, item) in enumerate(life) if i % FOLDS == k])
+        rows += score_rows(held, [(t, "referral", [], ref) for i, (t, ref) in enumerate(refq) if i % FOLDS == k])
+        print(f"fold {k + 1}/{FOLDS} scored", file=sys.stderr)
+    return rows
+
+
+def decide(model: DecisionModel, row: Row) -> str:
+    return model.decide(row.features, True)
+
+
+def figures(model: DecisionModel, rows: list[Row]) -> dict[str, float]:
+    ins = [r for r in rows if r.gold]
+    outs = [r for r in rows if not r.gold]
+    kinds = {id(r): decide(model, r) for r in rows}
+    ref_known = [r for r in outs if r.referral]
+    return {
+        "n_in": len(ins), "n_out": len(outs),
+        "in_answered_right": float(np.mean([kinds[id(r)] == "list" and r.top in r.gold for r in ins])) if ins else 0,
+        "in_rejected": float(np.mean([kinds[id(r)] != "list" for r in ins])) if ins else 0,
+        "out_not_list": float(np.mean([kinds[id(r)] != "list" for r in outs])) if outs else 0,
+        "referral_right": float(np.mean([kinds[id(r)] == "referral" and r.closest_referral == r.referral
+                                         for r in ref_known])) if ref_known else 0,
+    }
+
+
+def fit(rows: list[Row], threshold: float, referral_min: float, model_name: str) -> DecisionModel:
+    x = np.stack([vector(r.features) for r in rows])
+    y = np.array([bool(r.gold) for r in rows], dtype=np.float64)
+    mean, std = x.mean(0), x.std(0) + 1e-9
+    w, b = fit_logistic((x - mean) / std, y)
+    # Fold the standardisation into the weights, so decision.json reads raw features.
+    weights = {name: float(w[i] / std[i]) for i, name in enumerate(FEATURES)}
+    bias = float(b - sum(w[i] * mean[i] / std[i] for i in range(len(FEATURES))))
+    return DecisionModel(weights, bias, threshold, referral_min, model=model_name)
+
+
+def utility(f: dict[str, float]) -> float:
+    """What a user gets: a right first answer on list matters, an honest no on the rest."""
+    return f["in_answered_right"] + f["out_not_list"] + 0.5 * f["referral_right"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("questions", type=Path, nargs="+", help="labelled question sets (dev.jsonl, life-dev.jsonl)")
+    parser.add_argument("-o", "--output", type=Path, help="where to write (default: CORPUS_DIR/decision.json)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    settings = Settings.from_env()
+    searcher = open_searcher(settings, build_if_needed=True)
+    outside = settings.corpus_dir / "out_of_list.jsonl"
+    questions = [(q.q, path.stem, q.gold, None) for path in args.questions for q in load_eval(path)]
+    if outside.exists():
+        questions += [(q.q, "out", [], json.loads(line).get("ref"))
+                      for q, line in zip(load_eval(outside), outside.read_text(encoding="utf-8").splitlines())]
+    rows = score_rows(searcher, questions) + held_out_rows(searcher)
+
+    # Held-out folds over all rows: fit on four fifths, measure on the fifth, for each setting.
+    rng = np.random.default_rng(0)
+    fold_of = rng.integers(0, FOLDS, len(rows))
+    results = {}
+    for threshold in THRESHOLDS:
+        for referral_min in REFERRAL_MINS:
+            held = {}
+            for k in range(FOLDS):
+                train = [r for r, f in zip(rows, fold_of) if f != k]
+                test = [r for r, f in zip(rows, fold_of) if f == k]
+                model = fit(train, float(threshold), float(referral_min), searcher.index.meta.model)
+                for key, value in figures(model, test).items():
+                    held.setdefault(key, []).append(value)
+            results[(float(threshold), float(referral_min))] = {k: float(np.mean(v)) for k, v in held.items()}
+    (threshold, referral_min), best = max(results.items(), key=lambda kv: utility(kv[1]))
+    model = fit(rows, threshold, referral_min, searcher.index.meta.model)
+    model.provenance = (f"scripts/fit_decision.py on {', '.join(p.name for p in args.questions)}, the corpus's "
+                        f"life and referral questions ({FOLDS}-fold held out) and out_of_list.jsonl: "
+                        f"{len(rows)} questions; threshold {threshold} and referral_min {referral_min} chosen on "
+                        f"held-out folds from the grids {THRESHOLDS[0]}..{THRESHOLDS[-1]} and "
+                        f"{REFERRAL_MINS[0]}..{REFERRAL_MINS[-1]}")
+    output = args.output or settings.corpus_dir / "decision.json"
+    model.save(output)
+    print(f"wrote {output}\n\nheld-out figures of the chosen setting (mean over {FOLDS} folds):")
+    for key, value in best.items():
+        print(f"  {key}: {value:.3f}")
+    print("\nper origin, model fitted on all rows (in-sample):")
+    for origin in sorted({r.origin for r in rows}):
+        sub = [r for r in rows if r.origin == origin]
+        print(f"  {origin}: " + ", ".join(f"{k} {v:.3f}" for k, v in figures(model, sub).items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
