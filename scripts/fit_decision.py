@@ -70,7 +70,9 @@ def held_out_rows(searcher) -> list[Row]:
         fold_ref = {t for i, (t, _) in enumerate(refq) if i % FOLDS == k}
         held = variant(searcher, keep=lambda p: not ((p.kind == "question" and p.text in fold_life)
                                                       or (p.kind == "referral-question" and p.text in fold_ref)))
-        rows += score_rows(held, [(t, "life", [item], None) for i, (t, item) in enumerate(life) if i % FOLDS == k])
+        rows += score_rows(held, [(t, "life", [] if target.startswith("ref-") else [target],
+                                   target if target.startswith("ref-") else None)
+                                  for i, (t, target) in enumerate(life) if i % FOLDS == k])
         rows += score_rows(held, [(t, "referral", [], ref) for i, (t, ref) in enumerate(refq) if i % FOLDS == k])
         print(f"fold {k + 1}/{FOLDS} scored", file=sys.stderr)
     return rows

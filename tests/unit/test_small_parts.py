@@ -1,0 +1,137 @@
+"""Small pure parts: callback codec, message splitting, question preparation, metrics, retries, settings."""
+from __future__ import annotations
+
+import httpx
+import pytest
+from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
+
+from bot.answers.splitting import split_message
+from bot.channels.telegram import callbacks
+from bot.channels.telegram.delivery import retry_delay
+from bot.retrieval.metrics import EvalQuestion, Outcome, score
+from bot.retrieval.question import prepare
+from bot.settings import Settings, SettingsError
+
+# -- callback data ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("data, kind, fields", [
+    (callbacks.item("basic-001"), callbacks.ITEM, {"id": "basic-001", "token": None}),
+    (callbacks.item("coop-012", "0123456789ab"), callbacks.ITEM, {"id": "coop-012", "token": "0123456789ab"}),
+    (callbacks.full("returned-104"), callbacks.FULL, {"id": "returned-104"}),
+    (callbacks.ask(2), callbacks.ASK, {"n": "2"}),
+    (callbacks.lists(), callbacks.LISTS, {}),
+    (callbacks.list_("coop"), callbacks.LIST, {"list": "coop"}),
+    (callbacks.category("basic", 3, 1), callbacks.CATEGORY, {"list": "basic", "n": "3", "page": "1"}),
+    (callbacks.vote("0123456789ab", "down"), callbacks.VOTE, {"token": "0123456789ab", "value": "down"}),
+    (callbacks.fix("0123456789ab", "none"), callbacks.FIX, {"token": "0123456789ab", "id": "none"}),
+])
+def test_callback_data_round_trips(data, kind, fields):
+    assert len(data.encode()) <= 64
+    assert callbacks.parse(data) == (kind, fields)
+
+
+@pytest.mark.parametrize("data", [None, "", "item:", "item:basic-1", "fb:123:up", "fb:0123456789ab:meh",
+                                  "fix:0123456789ab:basic-001;drop", "cat:basic:1", "list:other", "lists:x",
+                                  "item:basic-001:0123456789ab:extra"])
+def test_forged_or_old_callback_data_is_not_parsed(data):
+    assert callbacks.parse(data) is None
+
+
+# -- splitting ------------------------------------------------------------------------
+
+
+def test_short_text_is_one_message():
+    assert split_message("<b>归谁管</b>") == ["<b>归谁管</b>"]
+
+
+def test_split_at_paragraphs_within_the_limit():
+    text = "\n\n".join(f"<b>第{i}段</b>" + "字" * 50 for i in range(10))
+    chunks = split_message(text, limit=200)
+    assert all(len(c) <= 200 for c in chunks) and "\n\n".join(chunks) == text
+
+
+def test_one_over_long_line_is_cut_outside_tags_and_entities():
+    line = ("<b>加粗</b>&amp;" + "长" * 30) * 20
+    chunks = split_message(line, limit=100)
+    assert all(len(c) <= 100 for c in chunks) and "".join(chunks) == line
+    for c in chunks:
+        assert c.count("<") == c.count(">") and not c.rstrip().endswith("&")
+
+
+# -- preparing questions ---------------------------------------------------------------
+
+
+def test_long_voice_message_keeps_the_question_at_its_end():
+    greeting = "那个 嗯 我问一下啊 领导好 是这样的 我们屯里今年收成还行 家家都挺好 孩子们也都回来过年了 "
+    text = greeting * 3 + "就是我家老爷子八十多了 那个高龄津贴咋还没发呢 找谁问"
+    prepared = prepare(text, 60)
+    assert prepared.note == "truncated" and len(prepared.text) <= 60 + 5
+    assert "高龄津贴" in prepared.text and "找谁问" in prepared.text
+
+
+def test_nothing_to_search_is_empty():
+    assert prepare("🙂👍 ！！", 200).note == "empty"
+
+
+# -- metrics --------------------------------------------------------------------------
+
+
+def test_metrics_count_answered_right_rejections_and_unrelated():
+    inside = EvalQuestion("低保", ["basic-052"])
+    outside = EvalQuestion("电费", [], partial=["basic-077"])
+    outside2 = EvalQuestion("银行", [])
+    urgent = EvalQuestion("着火了", [], emergency=True, has_gold=False)
+    calm = EvalQuestion("防火期", [], emergency=False, has_gold=False)
+    s = score([
+        Outcome(inside, ["basic-052", "x"], True, "list"),
+        Outcome(outside, ["basic-077"], True, "list"),  # answered, but with an item that touches it
+        Outcome(outside2, ["basic-001"], False, "referral"),
+        Outcome(urgent, [], None, "", True), Outcome(calm, [], None, "", True),
+    ])
+    assert (s.top1, s.top1_answered, s.false_rejected) == (1.0, 1.0, 0.0)
+    assert (s.oos_rejected, s.oos_unrelated, s.referral_share) == (0.5, 0.0, 0.5)
+    assert (s.emergency_recall, s.false_alarms) == (1.0, 1.0)
+
+
+# -- delivery: what may be sent again ---------------------------------------------------
+
+
+def _caused(exc: Exception, cause: Exception) -> Exception:
+    exc.__cause__ = cause
+    return exc
+
+
+@pytest.mark.parametrize("exc, retried", [
+    (RetryAfter(3), True),
+    (NetworkError("Bad Gateway (502)"), True),
+    (_caused(NetworkError("httpx.ConnectError: refused"), httpx.ConnectError("refused")), True),
+    (_caused(TimedOut("connect"), httpx.ConnectTimeout("connect")), True),
+    (_caused(TimedOut("read"), httpx.ReadTimeout("read")), False),  # probably delivered
+    (_caused(NetworkError("httpx.RemoteProtocolError"), httpx.RemoteProtocolError("gone")), False),
+    (BadRequest("can't parse entities"), False),
+])
+def test_only_what_cannot_have_arrived_is_sent_again(exc, retried):
+    assert (retry_delay(exc, 1) is not None) == retried
+
+
+def test_retry_after_waits_as_long_as_telegram_asks():
+    assert retry_delay(RetryAfter(7), 1) == 7
+
+
+# -- settings ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("TOP_K", "0", "TOP_K must be at least 1"),
+    ("TOP_K", "five", "TOP_K must be a whole number"),
+    ("WEB_PORT", "70000", "WEB_PORT must be a port number"),
+    ("LOG_LEVEL", "LOUD", "LOG_LEVEL must be one of"),
+    ("DELIVERY_DEADLINE_SECONDS", "-1", "DELIVERY_DEADLINE_SECONDS must be more than 0"),
+    ("ALLOWED_USER_IDS", "12,abc", "ALLOWED_USER_IDS must be comma-separated"),
+    ("TELEGRAM_PROXY", "ftp://x", "TELEGRAM_PROXY must start with"),
+])
+def test_bad_settings_name_the_setting(monkeypatch, name, value, message):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env(env_file=None)
