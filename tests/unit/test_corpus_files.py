@@ -102,7 +102,7 @@ def test_referrals_write_round_trip(tmp_path):
 
 def test_matters_read():
     matters = load_matters(FIXTURES / "matters.jsonl", ALL_IDS)
-    assert matters[:2] == [Matter("高龄津贴", ("basic-048", "returned-009")),
+    assert matters[1:] == [Matter("高龄津贴", ("basic-048", "returned-009")), Matter("安全生产", ("coop-022", "returned-020")),
                            Matter("林木采伐", ("coop-059", "coop-060", "returned-078"))]
 
 
