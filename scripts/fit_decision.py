@@ -32,7 +32,7 @@ from bot.settings import Settings  # noqa: E402
 
 FOLDS = 5
 THRESHOLDS = np.round(np.arange(0.30, 0.81, 0.05), 2)
-REFERRAL_MINS = np.round(np.arange(0.84, 0.921, 0.005), 3)
+REFERRAL_MINS = np.round(np.arange(0.84, 0.951, 0.005), 3)
 
 
 @dataclass
@@ -40,7 +40,7 @@ class Row:
     q: str
     origin: str  # dev, life-dev, life (corpus), referral (corpus), out (corpus/out_of_list.jsonl)
     gold: list[str]  # item ids; [] = out of the list
-    referral: str | None  # the right referral for an out-of-list question, when known
+    referral: str | None  # the right referral of an out-of-list question; "" = none fits; None = not known
     features: dict[str, float]
     top: str = ""  # best item
     closest_referral: str = ""
@@ -86,13 +86,16 @@ def figures(model: DecisionModel, rows: list[Row]) -> dict[str, float]:
     ins = [r for r in rows if r.gold]
     outs = [r for r in rows if not r.gold]
     kinds = {id(r): decide(model, r) for r in rows}
-    ref_known = [r for r in outs if r.referral]
+    ref_known = [r for r in outs if r.referral is not None]
     return {
         "n_in": len(ins), "n_out": len(outs),
         "in_answered_right": float(np.mean([kinds[id(r)] == "list" and r.top in r.gold for r in ins])) if ins else 0,
         "in_rejected": float(np.mean([kinds[id(r)] != "list" for r in ins])) if ins else 0,
         "out_not_list": float(np.mean([kinds[id(r)] != "list" for r in outs])) if outs else 0,
         "referral_right": float(np.mean([kinds[id(r)] == "referral" and r.closest_referral == r.referral
+                                         for r in ref_known])) if ref_known else 0,
+        # A referral to the wrong office (or where none fits) sends people the wrong way.
+        "referral_wrong": float(np.mean([kinds[id(r)] == "referral" and r.closest_referral != r.referral
                                          for r in ref_known])) if ref_known else 0,
     }
 
@@ -110,7 +113,7 @@ def fit(rows: list[Row], threshold: float, referral_min: float, model_name: str)
 
 def utility(f: dict[str, float]) -> float:
     """What a user gets: a right first answer on list matters, an honest no on the rest."""
-    return f["in_answered_right"] + f["out_not_list"] + 0.5 * f["referral_right"]
+    return f["in_answered_right"] + f["out_not_list"] + 0.5 * (f["referral_right"] - f["referral_wrong"])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -124,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     outside = settings.corpus_dir / "out_of_list.jsonl"
     questions = [(q.q, path.stem, q.gold, None) for path in args.questions for q in load_eval(path)]
     if outside.exists():
-        questions += [(q.q, "out", [], json.loads(line).get("ref"))
+        questions += [(q.q, "out", [], json.loads(line).get("ref") or "")
                       for q, line in zip(load_eval(outside), outside.read_text(encoding="utf-8").splitlines())]
     rows = score_rows(searcher, questions) + held_out_rows(searcher)
 

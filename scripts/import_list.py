@@ -8,8 +8,11 @@ expected, and nothing is written.
 
 `import_list.py 职责清单.xlsx [--corpus DIR]`: a workbook written by export_list.py and
 edited in Excel or WPS replaces the corpus files it holds (duties.jsonl, questions.jsonl,
-contacts.tsv, referrals.jsonl, short_names.tsv, matters.jsonl). The whole workbook is
-checked first; any problem names the sheet, row and column, and nothing is written.
+contacts.tsv, referrals.jsonl, short_names.tsv, matters.jsonl). An example question may
+point to an item or to an out-of-list referral (ref-…) on sheet 清单外事项 (or, without
+that sheet, in referrals.jsonl). The whole workbook is checked first; any problem names
+the sheet, row and column, and nothing is written. The other corpus files (synonyms.tsv,
+emergency.jsonl, decision.json, out_of_list.jsonl) are left as they are.
 """
 from __future__ import annotations
 

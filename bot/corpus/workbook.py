@@ -4,7 +4,8 @@ Sheets (one per kind of data):
 
 - 事项: one row per item of the list (duties.jsonl), plus its 简称 (short_names.tsv)
   and 所属事项 (the name of its matter in matters.jsonl);
-- 示例问题: example questions (questions.jsonl), when the corpus has them;
+- 示例问题: example questions (questions.jsonl), when the corpus has them; each points to
+  an item (basic-001, …) or to an out-of-list referral (ref-…), as the index build allows;
 - 联系方式: contacts (contacts.tsv), when the corpus has them;
 - 清单外事项: out-of-list referrals (referrals.jsonl), when the corpus has them.
 
@@ -23,7 +24,8 @@ workbook first (every problem names its sheet, row and column), writes every fil
 temporary file and reads it back with its loader, and only then replaces the corpus
 files together; when anything is wrong nothing is written. A sheet or column the
 workbook lacks leaves its file alone; an emptied one removes it (contacts.tsv keeps its
-header).
+header). The corpus files the workbook does not hold (synonyms.tsv, emergency.jsonl,
+decision.json, out_of_list.jsonl, source/) are never read, written or removed.
 """
 from __future__ import annotations
 
@@ -612,16 +614,23 @@ def _read_referrals(sheet: _Sheet) -> tuple[list[Referral], set[str]]:
     return referrals, all_ids
 
 
-def _read_questions(sheet: _Sheet, known_ids: set[str]) -> list[ExampleQuestion]:
+def _read_questions(sheet: _Sheet, item_ids: set[str], referral_ids: set[str] | None,
+                    referrals_where: str) -> list[ExampleQuestion]:
+    """The 示例问题 rows; each 编号 must be an item's or a referral's (those of `referrals_where`).
+
+    `referral_ids` None: the referrals cannot be known (their sheet or file has a problem
+    of its own, or no corpus was given), so a ref-… 编号 is not checked here.
+    """
     sources = {label: code for code, label in SOURCE_LABELS.items()}
     styles = {label: code for code, label in STYLE_LABELS.items()}
     questions = []
     for row, cells in sheet.rows:
         try:
             item_id = sheet.text(row, cells, "编号", required=True)
-            if item_id not in known_ids:
-                raise sheet.fail(row, "编号", f"expected the 编号 of an item on sheet {ITEMS} or {REFERRALS}, "
-                                             f"got {item_id!r}")
+            unchecked = referral_ids is None and item_id.startswith("ref-")
+            if not unchecked and item_id not in item_ids and item_id not in (referral_ids or ()):
+                raise sheet.fail(row, "编号", f"expected the 编号 of an item on sheet {ITEMS} or of a referral "
+                                             f"{referrals_where}, got {item_id!r}")
             q = sheet.text(row, cells, "问题", required=True)
             source = parse_source(_choice(sheet, row, cells, "来源", sources, "list"))
             style = sheet.text(row, cells, "问法")
@@ -653,8 +662,10 @@ def _read_contacts(sheet: _Sheet) -> list[Contact]:
 def read_workbook(path: Path, files: CorpusFiles | None = None) -> tuple[Knowledge, list[str]]:
     """Read and check the whole workbook -> (what it holds, notes on what was ignored).
 
-    `files` gives the referrals already in the corpus, for questions that point to one
-    when the workbook has no 清单外事项 sheet. Raises WorkbookError listing every problem.
+    A 示例问题 row points to an item on sheet 事项 or to an out-of-list referral (ref-…):
+    one on sheet 清单外事项, or, when the workbook has no such sheet, one in the corpus's
+    referrals.jsonl (`files`; without `files` such a row is left to write_corpus, which
+    reads every file back). Raises WorkbookError listing every problem.
     """
     wb = _open(path)
     problems: list[str] = []
@@ -677,16 +688,20 @@ def read_workbook(path: Path, files: CorpusFiles | None = None) -> tuple[Knowled
         knowledge.matters = matters if "所属事项" in items.columns else None
         if not duties and not problems:
             problems.append(f"sheet {ITEMS}: no items")
-    referral_ids: set[str] = set()
+    # The referrals a question may point to; None: not known here (their sheet or file has a
+    # problem of its own, reported, or no corpus was given), so ref-… 编号 are left unchecked.
+    referral_ids: set[str] | None = None
+    referrals_where = f"on sheet {REFERRALS}"
     if sheets.get(REFERRALS):
         knowledge.referrals, referral_ids = _read_referrals(sheets[REFERRALS])
-    elif REFERRALS not in names and files is not None and files.referrals.exists():
+    elif REFERRALS not in names and files is not None:
+        referrals_where = f"in {files.referrals.name} (the workbook has no sheet {REFERRALS})"
         try:
-            referral_ids = {r.id for r in load_referrals(files.referrals)}
+            referral_ids = {r.id for r in load_referrals(files.referrals)}  # a missing file: none
         except CorpusError as exc:
             problems.append(f"{exc} (kept as it is: the workbook has no sheet {REFERRALS})")
     if sheets.get(QUESTIONS) and sheets.get(ITEMS):
-        knowledge.questions = _read_questions(sheets[QUESTIONS], item_ids | referral_ids)
+        knowledge.questions = _read_questions(sheets[QUESTIONS], item_ids, referral_ids, referrals_where)
     if sheets.get(CONTACTS):
         knowledge.contacts = _read_contacts(sheets[CONTACTS])
     if problems:

@@ -7,7 +7,9 @@ outside the log (LOG_SALT, or a generated `<log>.salt` file readable by its owne
 so a leaked log alone does not tell who asked.
 
 Logging must never break an answer: every failure (locked, disk full, corrupt file)
-becomes a warning, and a corrupt file is moved aside and a fresh one started.
+becomes a warning, and a corrupt file is moved aside and a fresh one started. A write the
+database is locked for gives up after the busy timeout, unless `write_patience` allows it
+to keep trying (the bot's writer thread, which nothing waits for, sets it: see usage.py).
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import os
 import secrets
 import sqlite3
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -58,6 +61,7 @@ MIGRATIONS = {
 }
 NONE_CORRECT = "none"
 BUSY_TIMEOUT_MS = 2000
+BUSY_WARN_EVERY_SECONDS = 60.0
 
 
 @dataclass
@@ -145,6 +149,10 @@ class QuestionLog:
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
         self._salt = salt
+        # Seconds a write keeps trying while another connection holds the database locked
+        # (each try already waits BUSY_TIMEOUT_MS); 0: one try, then a warning.
+        self.write_patience = 0.0
+        self._last_busy_warning = -BUSY_WARN_EVERY_SECONDS
         self._open()
 
     # -- connection handling -------------------------------------------------------
@@ -215,6 +223,11 @@ class QuestionLog:
             raise
 
     @staticmethod
+    def _is_locked(exc: sqlite3.Error) -> bool:
+        text = str(exc).lower()
+        return isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
+
+    @staticmethod
     def _is_corrupt(exc: sqlite3.DatabaseError) -> bool:
         text = str(exc).lower()
         return "not a database" in text or "malformed" in text or "corrupt" in text
@@ -227,22 +240,39 @@ class QuestionLog:
                 src.rename(Path(f"{self.path}.corrupt-{stamp}{suffix}"))
         log.warning("question log %s was corrupt; moved aside, starting a fresh one", self.path)
 
-    def _run(self, what: str, fn, default=None):
-        """Run fn(conn) under the lock; any failure is a warning, never an exception."""
-        with self._lock:
-            if self._conn is None:
-                return default
-            try:
-                return fn(self._conn)
-            except sqlite3.DatabaseError as exc:
-                if self._is_corrupt(exc):
-                    self._conn.close()
-                    self._move_aside()
-                    self._open()
-                log.warning("question log: could not %s (%s)", what, exc)
-            except (sqlite3.Error, OSError, ValueError) as exc:
-                log.warning("question log: could not %s (%s)", what, exc)
-            return default
+    def _run(self, what: str, fn, default=None, patience: float = 0.0):
+        """Run fn(conn) under the lock; any failure is a warning, never an exception.
+
+        While another connection holds the database locked, fn is tried again until
+        `patience` seconds have passed, letting go of the lock in between (reads go on).
+        """
+        deadline = time.monotonic() + patience
+        while True:
+            with self._lock:
+                if self._conn is None:
+                    return default
+                try:
+                    return fn(self._conn)
+                except sqlite3.DatabaseError as exc:
+                    if self._is_locked(exc) and time.monotonic() < deadline:
+                        self._warn_busy(what, patience)
+                    else:
+                        if self._is_corrupt(exc):
+                            self._conn.close()
+                            self._move_aside()
+                            self._open()
+                        log.warning("question log: could not %s (%s)", what, exc)
+                        return default
+                except (sqlite3.Error, OSError, ValueError) as exc:
+                    log.warning("question log: could not %s (%s)", what, exc)
+                    return default
+            time.sleep(0.05)  # the next try waits up to BUSY_TIMEOUT_MS itself
+
+    def _warn_busy(self, what: str, patience: float) -> None:
+        now = time.monotonic()
+        if now - self._last_busy_warning >= BUSY_WARN_EVERY_SECONDS:
+            self._last_busy_warning = now
+            log.warning("question log is locked by another connection; waiting up to %.0f s to %s", patience, what)
 
     @property
     def available(self) -> bool:
@@ -264,11 +294,11 @@ class QuestionLog:
         row = (token, _iso(at or _now()), user_hash, channel, question, int(kind == "list"), kind, json.dumps(shown))
         return self._run("record a question", lambda c: c.execute(
             "INSERT INTO questions (token, asked_at, user_hash, channel, question, answered, kind, shown) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row).lastrowid)
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row).lastrowid, patience=self.write_patience)
 
     def _update(self, token: str, column: str, value: str) -> None:
         self._run(f"record {column}", lambda c: c.execute(
-            f"UPDATE questions SET {column} = ? WHERE token = ?", (value, token)))
+            f"UPDATE questions SET {column} = ? WHERE token = ?", (value, token)), patience=self.write_patience)
 
     def record_tap(self, token: str, item_id: str) -> None:
         self._update(token, "tapped", item_id)
@@ -285,7 +315,7 @@ class QuestionLog:
     def prune(self, now: datetime | None = None) -> int:
         cutoff = _iso((now or _now()) - timedelta(days=self.retention_days))
         return self._run("prune old questions", lambda c: c.execute(
-            "DELETE FROM questions WHERE asked_at < ?", (cutoff,)).rowcount, 0)
+            "DELETE FROM questions WHERE asked_at < ?", (cutoff,)).rowcount, 0, patience=self.write_patience)
 
     # -- reading -------------------------------------------------------------------------
     def _rows(self, where: str, params: tuple) -> list[LoggedQuestion]:

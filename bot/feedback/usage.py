@@ -6,6 +6,11 @@ through the same queue, so they land after their question. Who asked is remember
 memory for recent answers, so "only the asker may rate" needs no database read; older
 answers are looked up. With no log (or an unusable file) everything here is a quiet no-op
 and answers carry no feedback buttons.
+
+The writer waits out a database another process holds locked (up to WRITE_PATIENCE
+seconds per write) instead of dropping the row: nothing waits for it but its own queue.
+Questions older than the retention are pruned as soon as the log is opened (on the writer
+thread); channels prune again once a day (`prune`).
 """
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ from bot.feedback.writer import LogWriter
 
 log = logging.getLogger(__name__)
 RECENT = 20_000  # answers whose asker is remembered in memory
+WRITE_PATIENCE = 60.0  # seconds the writer keeps trying a write while the database is locked
 TOKEN_BYTES = 6  # 12 hex characters: fits Telegram's 64-byte callback data with room to spare
 
 
@@ -44,6 +50,9 @@ class UsageLog:
         self.channel = channel
         self.writer = writer or (LogWriter() if self.qlog is not None else None)
         self._recent: OrderedDict[str, Recent] = OrderedDict()
+        if self.qlog is not None:
+            self.qlog.write_patience = WRITE_PATIENCE  # only this writer and `prune` write through it
+            self._submit(self._prune_now)  # retention at start-up
 
     @property
     def available(self) -> bool:
@@ -99,13 +108,18 @@ class UsageLog:
             qlog = self.qlog
             self._submit(lambda: qlog.record_correction(token, item_id))
 
-    async def prune(self) -> int:
+    def _prune_now(self) -> int:
         if self.qlog is None:
             return 0
-        removed = await asyncio.to_thread(self.qlog.prune)
+        removed = self.qlog.prune()
         if removed:
             log.info("question log: removed %d question(s) older than %d days", removed, self.qlog.retention_days)
         return removed
+
+    async def prune(self) -> int:
+        if self.qlog is None:
+            return 0
+        return await asyncio.to_thread(self._prune_now)
 
     async def read(self, fn, *args):
         """Run a read of the log (stats, listings) off the event loop; the writer keeps writing."""

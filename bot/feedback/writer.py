@@ -59,8 +59,11 @@ class LogWriter:
         return True
 
     def close(self, timeout: float = 3.0) -> None:
-        """Write what is queued (within `timeout`) and stop the thread."""
-        self.flush(timeout)
+        """Write what is queued (within `timeout`) and stop the thread; what is left is counted
+        in a warning (shutdown must not wait on a slow or locked database)."""
+        if not self.flush(timeout):
+            log.warning("question log: %d write(s) still queued after %.0f s at shutdown; they are lost",
+                        self._queue.unfinished_tasks, timeout)
         try:
             self._queue.put(None, timeout=0.5)
         except queue.Full:

@@ -14,12 +14,14 @@ from pathlib import Path
 
 import numpy as np
 
-FEATURES = ("dense", "margin", "lexical", "referral", "referral_gap")
+FEATURES = ("dense", "margin", "lexical", "referral", "referral_gap", "agreement", "referral_share")
 LEXICAL_CAP = 10.0  # BM25 evidence beyond this adds nothing (a long question sums many words)
 
 
-def features(item_dense: np.ndarray, lexical_best: float, referral_dense: float) -> dict[str, float]:
-    """The decision's inputs, from the per-item dense scores, the best BM25 and the best referral score."""
+def features(item_dense: np.ndarray, lexical_best: float, referral_dense: float, agreement: float = 0.0,
+             referral_share: float = 0.0) -> dict[str, float]:
+    """The decision's inputs: the per-item best cosines, the best BM25, the best referral cosine, and
+    among the closest passages the share pointing at the best item and at referrals."""
     order = np.sort(item_dense)[::-1]
     best = float(order[0]) if len(order) else 0.0
     second = float(order[1]) if len(order) > 1 else 0.0
@@ -29,6 +31,8 @@ def features(item_dense: np.ndarray, lexical_best: float, referral_dense: float)
         "lexical": min(lexical_best, LEXICAL_CAP) / LEXICAL_CAP,
         "referral": referral_dense,
         "referral_gap": referral_dense - best,
+        "agreement": agreement,
+        "referral_share": referral_share,
     }
 
 

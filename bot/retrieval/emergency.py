@@ -19,10 +19,13 @@ L2 = 1e-3
 EPOCHS = 400
 LEARNING_RATE = 0.5
 NEIGHBOURS = 5
-# Decision threshold on the fitted probability: high, because a false alarm on a calm
-# question ("防火期上山要办啥手续") is costly too. Chosen with `scripts/evaluate.py
-# --emergency` on emergency-dev (docs/evaluation.md).
-THRESHOLD = 0.5
+FOLDS = 5
+# The threshold is chosen at build time on held-out folds of the training examples: the
+# lowest probability at which at most this share of calm questions raise the alarm (a false
+# alarm on "防火期上山要办啥手续" costs trust; a missed one costs more, hence the lowest; the training
+# calm examples are mostly hard near-misses, so their rate runs well above real traffic's).
+MAX_FALSE_ALARMS = 0.05
+THRESHOLD_GRID = tuple(round(0.30 + 0.025 * i, 3) for i in range(27))  # 0.30 … 0.95
 
 
 @dataclass(frozen=True)
@@ -77,20 +80,38 @@ def fit_logistic(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
     return w.astype(np.float32), float(b)
 
 
+def held_out_threshold(x: np.ndarray, y: np.ndarray) -> float:
+    """The lowest grid threshold whose out-of-fold false-alarm rate stays within MAX_FALSE_ALARMS."""
+    folds = np.arange(len(y)) % FOLDS
+    scores = np.zeros(len(y))
+    for k in range(FOLDS):
+        train, test = folds != k, folds == k
+        if len(set(y[train])) < 2:
+            return 0.5  # too few examples to hold any out
+        w, b = fit_logistic(x[train], y[train])
+        scores[test] = 1 / (1 + np.exp(-(x[test] @ w + b)))
+    calm = scores[y == 0]
+    for threshold in THRESHOLD_GRID:
+        if calm.size == 0 or np.mean(calm >= threshold) <= MAX_FALSE_ALARMS:
+            return threshold
+    return THRESHOLD_GRID[-1]
+
+
 @dataclass
 class EmergencyModel:
     weights: np.ndarray
     bias: float
     urgent_vectors: np.ndarray  # embeddings of the urgent examples, for the kind of danger
     urgent_types: list[str]
-    threshold: float = THRESHOLD
+    threshold: float = 0.5
 
     @classmethod
     def fit(cls, examples: list[EmergencyExample], vectors: np.ndarray) -> "EmergencyModel":
+        x = _features(vectors, [e.q for e in examples])
         y = np.array([e.emergency for e in examples], dtype=np.float64)
-        w, b = fit_logistic(_features(vectors, [e.q for e in examples]), y)
+        w, b = fit_logistic(x, y)
         urgent = [i for i, e in enumerate(examples) if e.emergency]
-        return cls(w, b, vectors[urgent], [examples[i].type for i in urgent])
+        return cls(w, b, vectors[urgent], [examples[i].type for i in urgent], held_out_threshold(x, y))
 
     def probability(self, qvec: np.ndarray, text: str) -> float:
         z = float(_features(qvec.reshape(1, -1), [text])[0] @ self.weights + self.bias)
@@ -108,7 +129,7 @@ class EmergencyModel:
 
     def save(self, folder: Path) -> None:
         np.savez(folder / "emergency.npz", weights=self.weights, bias=np.array([self.bias]),
-                 urgent_vectors=self.urgent_vectors)
+                 urgent_vectors=self.urgent_vectors, threshold=np.array([self.threshold]))
         (folder / "emergency_types.json").write_text(json.dumps(self.urgent_types), encoding="utf-8")
 
     @classmethod
@@ -117,4 +138,5 @@ class EmergencyModel:
             return None
         arrays = np.load(folder / "emergency.npz")
         types = json.loads((folder / "emergency_types.json").read_text(encoding="utf-8"))
-        return cls(arrays["weights"], float(arrays["bias"][0]), arrays["urgent_vectors"], list(types))
+        return cls(arrays["weights"], float(arrays["bias"][0]), arrays["urgent_vectors"], list(types),
+                   float(arrays["threshold"][0]))

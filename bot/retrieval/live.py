@@ -28,6 +28,10 @@ class RebuildFailed(RuntimeError):
     """The corpus did not build; the message is the builder's own (file:line …)."""
 
 
+class RebuildStopped(IndexUnavailable):
+    """The build was stopped because the bot is shutting down: nothing is wrong with the corpus."""
+
+
 @dataclass(frozen=True)
 class ReloadOutcome:
     changed: bool
@@ -50,6 +54,7 @@ class SearcherHolder:
     failed_build: str = ""
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _child: asyncio.subprocess.Process | None = field(default=None, init=False, repr=False)
+    _killed: bool = field(default=False, init=False, repr=False)
 
     @property
     def build_id(self) -> str:
@@ -65,8 +70,12 @@ class SearcherHolder:
         return open_searcher(self.settings, build_if_needed=False)
 
     async def rebuild(self) -> None:
-        """Build the index from the corpus in a child process; RebuildFailed with its error."""
+        """Build the index from the corpus in a child process; RebuildFailed with its error.
+
+        RebuildStopped when kill_build() ended it (shutdown): not the corpus's fault.
+        """
         started = time.perf_counter()
+        self._killed = False
         self._child = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot.retrieval.rebuild", env=_child_env(self.settings),
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
@@ -82,6 +91,9 @@ class SearcherHolder:
         finally:
             code = self._child.returncode
             self._child = None
+        if code != 0 and self._killed:
+            raise RebuildStopped("the bot is stopping, so the index build was stopped and nothing changed; "
+                                 "send /reload again once the bot is back")
         if code != 0:
             message = err.decode("utf-8", "replace").strip().splitlines()
             raise RebuildFailed(message[-1].removeprefix("error: ") if message else f"exit code {code}")
@@ -89,6 +101,7 @@ class SearcherHolder:
 
     def kill_build(self) -> None:
         if self._child is not None and self._child.returncode is None:
+            self._killed = True
             with contextlib.suppress(ProcessLookupError):
                 self._child.kill()
             log.warning("index build stopped; the unfinished build is discarded")
@@ -118,7 +131,9 @@ class SearcherHolder:
     async def reload(self) -> ReloadOutcome:
         """Admin /reload: rebuild if the corpus changed, then load the current index.
 
-        Raises RebuildFailed (corpus error; the old index keeps serving) or IndexUnavailable.
+        Raises RebuildFailed (corpus error; the old index keeps serving) or IndexUnavailable,
+        also when the live build is damaged (the old index keeps serving: loading would
+        only have fallen back to an earlier build, and the admin must hear why).
         """
         async with self.lock:
             old = self.build_id
@@ -126,6 +141,11 @@ class SearcherHolder:
             if stale:
                 await self.rebuild()
             searcher = await asyncio.to_thread(self._load)
+            damaged = searcher.index.fallback_reason
+            if damaged:
+                meta = await asyncio.to_thread(read_meta, self.settings.index_dir)
+                self.failed_build = meta.build_id if meta else ""
+                raise IndexUnavailable(f"{damaged}; still serving build {old}" if old else damaged)
             self.searcher = searcher
             self.failed_build = ""
             return ReloadOutcome(self.build_id != old, searcher.index.meta)

@@ -11,7 +11,14 @@ import logging
 from bot.corpus.model import CorpusError
 from bot.retrieval.embedders import load_embedder
 from bot.retrieval.searcher import SearchConfig, Searcher
-from bot.retrieval.store import IndexUnavailable, build_index, check_index, load_index
+from bot.retrieval.store import (
+    IndexUnavailable,
+    build_index,
+    check_index,
+    live_meta_damaged,
+    load_index,
+    read_corpus,
+)
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -29,13 +36,20 @@ def open_searcher(settings: Settings, build_if_needed: bool = False, progress: b
     problem = check_index(settings, embedder.name)
     corpus_problem = ""
     if problem:
-        if not build_if_needed and not allow_stale:
+        if not build_if_needed and not allow_stale and not live_meta_damaged(settings.index_dir):
             raise IndexUnavailable(problem)
     if problem and build_if_needed:
         log.info("%s; building the index now", problem.split(":")[0])
         try:
             report = build_index(settings, embedder, progress=progress)
             log.info(report.summary())
+        except CorpusError as exc:
+            corpus_problem = str(exc)
+    elif problem and allow_stale:
+        # Serving an older build (its builds run elsewhere): say so if the corpus that did
+        # not become a build has an error, as a build here would have.
+        try:
+            read_corpus(settings.corpus_dir)
         except CorpusError as exc:
             corpus_problem = str(exc)
     try:

@@ -31,6 +31,8 @@ class SearchConfig:
     # BM25; the dense side sees the question as typed (e5 knows spoken words).
     synonym_weight: float = 0.25
     dense_depth: int = 400  # passages fetched from FAISS per question
+    # Ranking adds this share of an item's second-best passage to its best (sweep in docs/evaluation.md).
+    second_weight: float = 0.6
     # Long messages: the question part of at most this many characters is searched.
     max_chars: int = 200
     # Sound-alike typo repair (pinyin.py); off only to measure what it is worth.
@@ -87,6 +89,9 @@ class SearchResult:
         return self.kind == "list"
 
 
+TOP_PASSAGES = 10  # the closest passages the decision looks at (how many agree on the best item)
+
+
 class Searcher:
     def __init__(self, index: LoadedIndex, embedder: Embedder, config: SearchConfig | None = None) -> None:
         self.index = index
@@ -104,16 +109,25 @@ class Searcher:
         self.corpus_problem = ""  # set by opening.py when the corpus failed to build and an older build serves
 
     # -- scoring -------------------------------------------------------------
-    def dense_target_scores(self, qvec: np.ndarray) -> np.ndarray:
-        """Best passage cosine per item and referral; those with no passage in the fetched depth get the floor."""
+    def dense_target_scores(self, qvec: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per item and referral: the best passage cosine, and the ranking score, which adds a share
+        of the second-best passage (several paraphrases agreeing is evidence a single lucky match
+        is not). Also the targets of the closest passages, best first. Targets with no passage in
+        the fetched depth get the floor."""
         depth = min(self.config.dense_depth, self.index.faiss_index.ntotal)
         scores, ids = self.index.faiss_index.search(qvec.reshape(1, -1), depth)
-        scores, ids = scores[0], ids[0]
-        keep = ids >= 0
-        floor = float(scores[keep].min()) if keep.any() else 0.0
-        target_scores = np.full(len(self.position), floor, dtype=np.float32)
-        np.maximum.at(target_scores, self.passage_target[ids[keep]], scores[keep])
-        return target_scores
+        keep = ids[0] >= 0
+        scores, targets = scores[0][keep], self.passage_target[ids[0][keep]]
+        floor = float(scores.min()) if len(scores) else 0.0
+        best = np.full(len(self.position), floor, dtype=np.float32)
+        second = best.copy()
+        _, first = np.unique(targets, return_index=True)  # FAISS returns passages best first
+        best[targets[first]] = scores[first]
+        rest = np.ones(len(targets), dtype=bool)
+        rest[first] = False
+        _, again = np.unique(targets[rest], return_index=True)
+        second[targets[rest][again]] = scores[rest][again]
+        return best, best + self.config.second_weight * (second - floor), targets[:TOP_PASSAGES]
 
     def fuse(self, dense: np.ndarray, lexical: np.ndarray) -> np.ndarray:
         top = float(lexical.max()) if lexical.size else 0.0
@@ -158,15 +172,17 @@ class Searcher:
         text = prepared.text
         repaired = self.index.pinyin.correct(text) if self.config.repair_typos else text
         qvec = self.embedder.embed_queries([repaired])[0]
-        dense = self.dense_target_scores(qvec)
+        best, dense, closest = self.dense_target_scores(qvec)
         lexical = self.lexical.scores(text if repaired == text else f"{text} {repaired}")
         n = self.n_items
         fused = self.fuse(dense[:n], lexical[:n])
         order = np.argsort(-fused, kind="stable")
         referral_scores = dense[n:]
         best_ref = int(np.argmax(referral_scores)) if len(referral_scores) else -1
-        f = features(dense[:n], float(lexical[:n].max()) if n else 0.0,
-                     float(referral_scores[best_ref]) if best_ref >= 0 else 0.0)
+        f = features(best[:n], float(lexical[:n].max()) if n else 0.0,
+                     float(best[n:][best_ref]) if best_ref >= 0 else 0.0,
+                     agreement=float(np.mean(closest == order[0])) if len(closest) else 0.0,
+                     referral_share=float(np.mean(closest >= n)) if len(closest) else 0.0)
         kind = self.index.decision.decide(f, best_ref >= 0)
         emergency = self.index.emergency.detect(qvec, text) if self.index.emergency is not None else None
         matches = [self.describe(int(i), float(fused[i]), qvec) for i in order[:top_k]]

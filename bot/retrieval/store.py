@@ -15,6 +15,7 @@ import logging
 import os
 import shutil
 import time
+import zipfile
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -101,6 +102,8 @@ class LoadedIndex:
     decision: DecisionModel = field(default_factory=DecisionModel)
     matters: list[Matter] = field(default_factory=list)
     shorts: dict[str, str] = field(default_factory=dict)
+    # Set by load_index when this is a fallback: why the newer build(s) did not load.
+    fallback_reason: str = ""
 
     @property
     def targets(self) -> list[str]:
@@ -337,6 +340,12 @@ def check_index(settings: Settings, model: str) -> str | None:
     return None
 
 
+def live_meta_damaged(index_dir: Path) -> bool:
+    """The live build is there but its meta.json does not read: a damaged build (load_index
+    falls back from it like from any other damaged file), not a missing index."""
+    return current_path(index_dir).exists() and read_meta(index_dir) is None
+
+
 def load_build(build: Path) -> LoadedIndex:
     """Read one build folder; a damaged or incomplete one raises IndexUnavailable naming the file."""
     try:
@@ -347,7 +356,8 @@ def load_build(build: Path) -> LoadedIndex:
         lexical = LexicalState.load(build)
         pinyin = PinyinTable.load(build)
         emergency = EmergencyModel.load(build)
-    except (OSError, ValueError, TypeError, KeyError, RuntimeError, CorpusError) as exc:
+    except (OSError, ValueError, TypeError, KeyError, RuntimeError, EOFError, zipfile.BadZipFile,
+            CorpusError) as exc:  # a cut-short .npz is a BadZipFile, not an OSError
         raise IndexUnavailable(f"the index build {build.name} is damaged ({exc}): run `python scripts/build_index.py`") from None
     loaded = LoadedIndex(meta, build, corpus.duties, passages, index, lexical, corpus.referrals, corpus.synonyms,
                          pinyin, emergency, corpus.decision, corpus.matters, corpus.shorts)
@@ -374,7 +384,7 @@ def load_index(settings: Settings, model: str, allow_stale: bool = False) -> Loa
     allow_stale: the corpus has changed (and does not validate): serve the last good build.
     """
     problem = check_index(settings, model)
-    if problem and not allow_stale:
+    if problem and not allow_stale and not live_meta_damaged(settings.index_dir):
         raise IndexUnavailable(problem)
     failures = []
     for build in _candidates(settings.index_dir):
@@ -392,7 +402,8 @@ def load_index(settings: Settings, model: str, allow_stale: bool = False) -> Loa
             failures.append(str(exc))
             continue
         if failures:
-            log.warning("index: %s; serving the earlier build %s", "; ".join(failures), build.name)
+            loaded.fallback_reason = "; ".join(failures)
+            log.warning("index: %s; serving the earlier build %s", loaded.fallback_reason, build.name)
         return loaded
     raise IndexUnavailable("; ".join(failures) or f"no usable index in {settings.index_dir}: "
                            "run `python scripts/build_index.py`")

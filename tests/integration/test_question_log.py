@@ -17,11 +17,21 @@ from bot.feedback.report import (
 from bot.retrieval.opening import open_searcher
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+_counter = iter(range(10**9))
+
+
+def rec(qlog: QuestionLog, user: int, question: str, answered: bool, shown: list[str], at=None,
+        kind: str | None = None) -> str | None:
+    """Log one answered question the way the channels do; returns its token (None: not written)."""
+    token = f"{next(_counter):012x}"
+    row = qlog.record_question(token, qlog.user_hash(user), question, kind or ("list" if answered else "none"),
+                               shown, at=at)
+    return token if row is not None else None
 
 
 def test_records_and_reads_back(tmp_path):
     qlog = QuestionLog(tmp_path / "q.sqlite3", salt="s")
-    row = qlog.record_question(123456789, "低保谁审批", True, ["basic-052", "basic-053"], at=NOW)
+    row = rec(qlog, 123456789, "低保谁审批", True, ["basic-052", "basic-053"], at=NOW)
     qlog.record_tap(row, "basic-053")
     qlog.record_feedback(row, "down")
     qlog.record_correction(row, "basic-053")
@@ -38,11 +48,15 @@ def test_no_raw_user_id_or_token_is_stored(tmp_path, monkeypatch):
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", token)
     path = tmp_path / "q.sqlite3"
     qlog = QuestionLog(path, salt="")
-    qlog.record_question(987654321, "高龄津贴", True, ["basic-048"])
+    rec(qlog, 987654321, "高龄津贴", True, ["basic-048"])
     qlog.close()
-    raw = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.is_file())
+    database = [p for p in tmp_path.iterdir() if p.is_file() and not p.name.endswith(".salt")]
+    raw = b"".join(p.read_bytes() for p in database)
     assert b"987654321" not in raw and token.encode() not in raw
-    # Same user, same hash across reopenings (the generated salt is kept in the file).
+    # The generated salt lives beside the log, readable by its owner only: the log alone reveals nobody.
+    salt = path.with_name(path.name + ".salt")
+    assert salt.stat().st_mode & 0o777 == 0o600 and salt.read_text().strip().encode() not in raw
+    # Same user, same hash across reopenings.
     again = QuestionLog(path, salt="")
     assert again.user_hash(987654321) == QuestionLog(path).user_hash(987654321)
     assert again.user_hash(987654321) != again.user_hash(987654322)
@@ -57,7 +71,7 @@ def test_concurrent_writers_during_a_burst(tmp_path):
         try:
             qlog = logs[n % len(logs)]
             for i in range(25):
-                row = qlog.record_question(n, f"问题 {n}-{i}", i % 2 == 0, ["basic-001"])
+                row = rec(qlog, n, f"问题 {n}-{i}", i % 2 == 0, ["basic-001"])
                 assert row is not None
                 qlog.record_feedback(row, "up")
         except Exception as exc:  # noqa: BLE001 - collect for the assertion below
@@ -77,7 +91,7 @@ def test_corrupt_file_is_moved_aside(tmp_path, caplog):
     path = tmp_path / "q.sqlite3"
     path.write_bytes(b"this is not a database at all" * 100)
     qlog = QuestionLog(path, salt="s")
-    assert qlog.record_question(1, "还能记吗", False, []) is not None
+    assert rec(qlog, 1, "还能记吗", False, []) is not None
     assert list(tmp_path.glob("q.sqlite3.corrupt-*"))
     assert "corrupt" in caplog.text
 
@@ -86,7 +100,7 @@ def test_unwritable_location_degrades_to_a_warning(tmp_path, caplog):
     blocker = tmp_path / "file"
     blocker.write_text("x")
     qlog = QuestionLog(blocker / "sub" / "q.sqlite3", salt="s")  # parent is a file: cannot create
-    assert qlog.record_question(1, "问题", True, ["basic-001"]) is None
+    assert rec(qlog, 1, "问题", True, ["basic-001"]) is None
     assert qlog.stats(NOW - timedelta(days=1), NOW).questions == 0
     assert "unavailable" in caplog.text
 
@@ -97,18 +111,65 @@ def test_locked_database_does_not_raise(tmp_path, caplog):
     blocker = sqlite3.connect(path, isolation_level=None)
     blocker.execute("BEGIN EXCLUSIVE")
     try:
-        assert qlog.record_question(1, "锁住了", True, []) is None
+        assert rec(qlog, 1, "锁住了", True, []) is None
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()
     assert "could not record a question" in caplog.text
-    assert qlog.record_question(1, "解锁了", True, []) is not None
+    assert rec(qlog, 1, "解锁了", True, []) is not None
+
+
+def test_an_old_log_file_is_migrated(tmp_path):
+    """A log written before tokens, channels and the schema version (user_version 0) keeps its rows."""
+    path = tmp_path / "q.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.executescript("""
+            CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            CREATE TABLE questions (id INTEGER PRIMARY KEY, asked_at TEXT NOT NULL, user_hash TEXT NOT NULL,
+                question TEXT NOT NULL, answered INTEGER NOT NULL, shown TEXT NOT NULL, tapped TEXT,
+                feedback TEXT, corrected TEXT);
+            INSERT INTO meta VALUES ('salt', 'old-salt');
+            INSERT INTO questions VALUES (7, '2026-11-01T00:00:00+00:00', 'h', '低保', 1, '["basic-052"]',
+                                          NULL, 'up', NULL);
+        """)
+    qlog = QuestionLog(path)
+    old = qlog.get("row7")
+    assert (old.question, old.kind, old.channel, old.feedback) == ("低保", "list", "telegram", "up")
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert conn.execute("SELECT count(*) FROM meta WHERE key='salt'").fetchone()[0] == 0
+    assert path.with_name(path.name + ".salt").read_text().strip() == "old-salt"
+    assert rec(qlog, 1, "新的", True, ["basic-001"]) is not None
+
+
+def test_two_writers_on_one_file_keep_every_row(tmp_path):
+    """The bot and the web server each have their own connection to the same log."""
+    path = tmp_path / "q.sqlite3"
+    bot, web = QuestionLog(path, salt="s"), QuestionLog(path, salt="s")
+    tokens = {"bot": [], "web": []}
+
+    def write(name, qlog):
+        for i in range(200):
+            token = f"{name}{i:09d}"
+            qlog.record_question(token, qlog.user_hash(i), f"{name} {i}", "list", ["basic-001"], channel=name)
+            tokens[name].append(token)
+
+    threads = [threading.Thread(target=write, args=item) for item in (("bot", bot), ("web", web))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for name, qlog in (("bot", bot), ("web", web)):
+        qlog.record_feedback(tokens[name][-1], "up")
+    s = bot.stats(datetime.now(timezone.utc) - timedelta(hours=1), datetime.now(timezone.utc) + timedelta(hours=1))
+    assert s.questions == 400 and s.feedback_up == 2
+    assert web.get(tokens["bot"][-1]).channel == "bot" and bot.owner(tokens["web"][0]) == web.user_hash(0)
 
 
 def test_retention_prunes_old_rows(tmp_path):
     qlog = QuestionLog(tmp_path / "q.sqlite3", salt="s", retention_days=180)
-    qlog.record_question(1, "很久以前", True, ["basic-001"], at=NOW - timedelta(days=200))
-    qlog.record_question(1, "最近", True, ["basic-001"], at=NOW - timedelta(days=10))
+    rec(qlog, 1, "很久以前", True, ["basic-001"], at=NOW - timedelta(days=200))
+    rec(qlog, 1, "最近", True, ["basic-001"], at=NOW - timedelta(days=10))
     assert qlog.prune(now=NOW) == 1
     rows = qlog.problems(NOW - timedelta(days=400), NOW) + qlog._rows("1 = 1", ())
     assert {r.question for r in rows} == {"最近"}
@@ -117,9 +178,9 @@ def test_retention_prunes_old_rows(tmp_path):
 def test_stats_and_problem_texts(tmp_path):
     qlog = QuestionLog(tmp_path / "q.sqlite3", salt="s")
     for i in range(3):
-        qlog.record_question(i, f"低保{i}", True, ["basic-052"], at=NOW - timedelta(hours=1))
-    bad = qlog.record_question(9, "<b>美国总统</b>", False, ["basic-001"], at=NOW - timedelta(days=2))
-    down = qlog.record_question(8, "网格员", True, ["basic-020"], at=NOW - timedelta(hours=2))
+        rec(qlog, i, f"低保{i}", True, ["basic-052"], at=NOW - timedelta(hours=1))
+    bad = rec(qlog, 9, "<b>美国总统</b>", False, ["basic-001"], at=NOW - timedelta(days=2))
+    down = rec(qlog, 8, "网格员", True, ["basic-020"], at=NOW - timedelta(hours=2))
     qlog.record_feedback(down, "down")
     text = stats_text(qlog, {"basic-052": "最低生活保障"}, now=NOW)
     assert "今天</b>：提问 4 次" in text and "近 7 天</b>：提问 5 次" in text and "最低生活保障（3 次）" in text
@@ -143,7 +204,8 @@ def test_learn_loop_from_the_edited_csv(index_copy, tmp_path, run_script):
 
     log_path = tmp_path / "q.sqlite3"
     qlog = QuestionLog(log_path, salt="s")
-    row = qlog.record_question(42, question, first.answered, [m.id for m in first.matches[:4]])
+    row = rec(qlog, 42, question, first.answered, [m.id for m in first.matches[:4]])
+    assert row is not None
     qlog.record_feedback(row, "down")
     qlog.record_correction(row, target)
     qlog.close()
@@ -175,9 +237,9 @@ def test_learn_loop_from_the_edited_csv(index_copy, tmp_path, run_script):
 def test_learn_interactive_review(index_copy, tmp_path, run_script):
     log_path = tmp_path / "q.sqlite3"
     qlog = QuestionLog(log_path, salt="s")
-    yes = qlog.record_question(1, "屯里修路的事归谁", True, ["basic-078"])
+    yes = rec(qlog, 1, "屯里修路的事归谁", True, ["basic-078"])
     qlog.record_feedback(yes, "up")
-    no = qlog.record_question(2, "随便问问", True, ["basic-001"])
+    no = rec(qlog, 2, "随便问问", True, ["basic-001"])
     qlog.record_feedback(no, "up")
     qlog.close()
     env = {"QUESTION_LOG_PATH": str(log_path), "LOG_SALT": "s"}

@@ -7,6 +7,20 @@ HTML, texts over 4,096 characters, over-long callback data, unchanged edits) wit
 same HTTP 400 answers. It can also be told to fail: 401 for a wrong token, a 429 with
 retry_after, a 502, or a slow answer for one method.
 
+Faults at the connection level, for the reliability tests (tests/e2e/test_reliability.py):
+
+- outage(seconds): Telegram unreachable. The listening socket is closed (connects are
+  refused, as the bot sees a real outage), idle keep-alive connections are shut, and the
+  same port opens again after `seconds`. after_updates=True arms it instead: it starts
+  right after the next getUpdates that hands out updates, so the replies meet it.
+- drop_after_processing(method): the call is processed (a message is delivered) and the
+  connection closed without an answer; drop_before_processing: closed unprocessed.
+  Both look the same to the bot, which cannot tell them apart.
+- slow(method, seconds): processed at once, answered only after `seconds` (past PTB's
+  5-s read timeout, the bot gives up waiting although the message was delivered).
+
+delivered(chat_id) / delivered_counts() count what reached each chat, for "exactly once".
+
 Also here: ForwardProxy, a minimal HTTP forward proxy, to prove TELEGRAM_PROXY is used.
 """
 from __future__ import annotations
@@ -14,9 +28,12 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import socket
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,6 +42,9 @@ from urllib.parse import parse_qs, urlsplit
 
 BOT_ID = 777000111
 BOT_USERNAME = "zhizetong_test_bot"
+# Methods whose 200 means a message reached its chat (what "delivered" counts).
+SENDING = ("sendMessage",)
+DROPPED = 444  # status recorded for a call whose connection was closed before it was processed
 MAX_TEXT = 4096
 MAX_CALLBACK_BYTES = 64
 LONG_POLL_CAP = 1.0  # seconds; keeps the bot's shutdown and the tests quick
@@ -94,6 +114,14 @@ class Call:
     status: int = 0  # HTTP status the stub answered with (0 while still being answered)
     error: str = ""
     received: float = field(default_factory=time.monotonic)
+    fault: str = ""  # "", "drop-before", "drop-after", "slow", "outage": what was done to this call
+    responded: bool = True  # False: the connection was closed without an answer
+    done: float = 0.0  # when it was processed (monotonic)
+
+    @property
+    def delivered(self) -> bool:
+        """A message reached the chat (whether or not the bot got to hear so)."""
+        return self.method in SENDING and self.status == 200
 
     @property
     def text(self) -> str:
@@ -116,6 +144,23 @@ class Fault:
     status: int
     retry_after: int = 0
     times: int = 1
+    kind: str = "status"  # "status" (answer with `status`), "drop-before", "drop-after", "slow"
+    seconds: float = 0.0  # "slow": how long the answer is held back
+
+
+@dataclass
+class _Outcome:
+    status: int
+    payload: dict
+    drop: bool = False  # close the connection instead of answering
+    hold: float = 0.0  # seconds to wait before answering
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # socketserver's default backlog of 5 resets connections when the bot opens twenty at
+    # once (a burst of replies): a fault of the stand-in, not one the tests mean to inject.
+    request_queue_size = 256
 
 
 class TelegramStub:
@@ -133,19 +178,40 @@ class TelegramStub:
         self._faults: list[Fault] = []
         self._delays: dict[str, float] = {}
         self.commands: list[dict] = []
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
+        self.pushed_at: dict[int, float] = {}  # update_id -> when it was queued (monotonic)
+        self.outages: list[tuple[float, float]] = []  # (down, up) of finished outages (monotonic)
+        self._down_since: float | None = None
+        self._armed_outage: float | None = None
+        self._stopped = False
+        self._up_timer: threading.Timer | None = None
+        self._connections: set = set()  # live handlers (one per connection)
+        self._handler = self._handler_class()
+        self._server = self._listen(0)
         self.port = self._server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="telegram-stub", daemon=True)
+        self._thread = self._serving_thread(self._server)
 
     # -- life cycle -----------------------------------------------------------
+    def _listen(self, port: int) -> ThreadingHTTPServer:
+        return _Server(("127.0.0.1", port), self._handler)
+
+    @staticmethod
+    def _serving_thread(server: ThreadingHTTPServer) -> threading.Thread:
+        return threading.Thread(target=server.serve_forever, args=(0.05,), name="telegram-stub", daemon=True)
+
     def start(self) -> "TelegramStub":
         self._thread.start()
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
+        with self.cond:
+            self._stopped = True
+            timer, self._up_timer = self._up_timer, None
+            down = self._down_since is not None
+        if timer is not None:
+            timer.cancel()
+        if not down:
+            self._server.shutdown()
         self._server.server_close()
 
     # -- faults -------------------------------------------------------------
@@ -154,8 +220,90 @@ class TelegramStub:
             self._faults.append(Fault(method, status, retry_after, times))
 
     def delay(self, method: str, seconds: float) -> None:
+        """Hold every call of `method` for `seconds` before processing it (0 to stop)."""
         with self.cond:
             self._delays[method] = seconds
+
+    def drop_after_processing(self, method: str, times: int = 1) -> None:
+        """The next `times` calls are processed, then their connection is closed unanswered."""
+        with self.cond:
+            self._faults.append(Fault(method, 200, times=times, kind="drop-after"))
+
+    def drop_before_processing(self, method: str, times: int = 1) -> None:
+        """The next `times` calls are read, then their connection is closed without processing them."""
+        with self.cond:
+            self._faults.append(Fault(method, DROPPED, times=times, kind="drop-before"))
+
+    def slow(self, method: str, seconds: float, times: int = 1) -> None:
+        """The next `times` calls are processed at once and answered after `seconds`."""
+        with self.cond:
+            self._faults.append(Fault(method, 200, times=times, kind="slow", seconds=seconds))
+
+    def clear_faults(self) -> None:
+        with self.cond:
+            self._faults.clear()
+            self._delays.clear()
+            self._armed_outage = None
+
+    # -- outages ------------------------------------------------------------------
+    @property
+    def down(self) -> bool:
+        return self._down_since is not None
+
+    def outage(self, seconds: float, after_updates: bool = False) -> None:
+        """Refuse connections for `seconds` (returns at once; see wait_up).
+
+        after_updates: start it right after the next getUpdates that hands out updates
+        instead of now, so the bot meets it with replies to send.
+        """
+        if after_updates:
+            with self.cond:
+                self._armed_outage = seconds
+            return
+        self._go_down(seconds)
+
+    def wait_up(self, timeout: float = 120.0) -> None:
+        """Wait until an outage (armed or running) is over."""
+        self.wait_for(lambda: self._down_since is None and self._armed_outage is None, timeout,
+                      "the stand-in to be reachable again")
+
+    def _go_down(self, seconds: float) -> None:
+        with self.cond:
+            if self._down_since is not None or self._stopped:
+                return
+            self._down_since = time.monotonic()
+            self._up_timer = threading.Timer(seconds, self._come_up)
+            self._up_timer.daemon = True
+            idle = [h for h in self._connections if not h.busy]
+            self.cond.notify_all()  # long polls answer now (and close their connection)
+        # No more accepting: connects are refused (the port stays ours: SO_REUSEADDR).
+        self._server.shutdown()
+        self._server.socket.close()
+        for handler in idle:  # the bot must not find a kept-alive connection that still works
+            handler.hang_up()
+        self._up_timer.start()
+
+    def _come_up(self) -> None:
+        with self.cond:
+            if self._stopped or self._down_since is None:
+                return
+            server = self._listen(self.port)
+            self._server, self._thread = server, self._serving_thread(server)
+            self._thread.start()
+            self.outages.append((self._down_since, time.monotonic()))
+            self._down_since = None
+            self._up_timer = None
+            self.cond.notify_all()
+
+    # -- counting ---------------------------------------------------------------------
+    def delivered(self, chat_id: int | None = None, mark: int = 0) -> list[Call]:
+        """Messages that reached a chat (processed sendMessage calls), in order."""
+        with self.cond:
+            return [c for c in self.calls[mark:] if c.delivered and (chat_id is None or c.chat_id == chat_id)]
+
+    def delivered_counts(self, mark: int = 0) -> Counter:
+        """chat_id -> number of messages that reached it."""
+        return Counter(c.chat_id for c in self.delivered(mark=mark))
 
     # -- building updates ---------------------------------------------------------
     def user(self, user_id: int) -> dict:
@@ -190,6 +338,7 @@ class TelegramStub:
             update_id = self._next_update_id
             self._next_update_id += 1
             self._updates.append({"update_id": update_id, kind: payload})
+            self.pushed_at[update_id] = time.monotonic()
             self.cond.notify_all()
         return update_id
 
@@ -281,9 +430,43 @@ class TelegramStub:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            busy = False  # between reading a request and answering it
 
             def log_message(self, *args) -> None:  # keep test output clean
                 pass
+
+            def setup(self) -> None:
+                super().setup()
+                with stub.cond:
+                    stub._connections.add(self)
+
+            def finish(self) -> None:
+                with stub.cond:
+                    stub._connections.discard(self)
+                try:
+                    super().finish()
+                except OSError:
+                    pass
+
+            def parse_request(self) -> bool:
+                self.busy = True
+                return super().parse_request()
+
+            def handle_one_request(self) -> None:
+                try:
+                    super().handle_one_request()
+                except OSError:  # hung up on (an outage), or the bot went away
+                    self.close_connection = True
+                finally:
+                    self.busy = False
+
+            def hang_up(self) -> None:
+                """Close the connection now, whatever it is doing (the bot sees it closed)."""
+                self.close_connection = True
+                try:
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
 
             def do_GET(self) -> None:
                 self._serve()
@@ -299,8 +482,16 @@ class TelegramStub:
                     return self._reply(404, {"ok": False, "error_code": 404, "description": "Not Found"})
                 token, method = m.group(1), m.group(2)
                 params = _parse_params(self.headers.get("Content-Type", ""), body, urlsplit(self.path).query)
-                status, payload = stub._dispatch(token, method, params)
-                self._reply(status, payload)
+                outcome = stub._dispatch(token, method, params)
+                if outcome.drop:
+                    return self.hang_up()
+                if outcome.hold:
+                    time.sleep(outcome.hold)
+                if method == "getUpdates" and outcome.payload.get("result"):
+                    stub._updates_handed_out()  # an armed outage begins before the bot has them
+                self._reply(outcome.status, outcome.payload)
+                if stub.down:
+                    self.close_connection = True
 
             def _reply(self, status: int, payload: dict) -> None:
                 data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
@@ -308,6 +499,8 @@ class TelegramStub:
                     self.send_response(status)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(data)))
+                    if stub.down:  # answered just as the outage began: the last on this connection
+                        self.send_header("Connection", "close")
                     self.end_headers()
                     self.wfile.write(data)
                 except (BrokenPipeError, ConnectionResetError):
@@ -315,29 +508,51 @@ class TelegramStub:
 
         return Handler
 
-    def _dispatch(self, token: str, method: str, params: dict) -> tuple[int, dict]:
+    def _updates_handed_out(self) -> None:
+        with self.cond:
+            seconds, self._armed_outage = self._armed_outage, None
+        if seconds is not None:
+            self._go_down(seconds)
+
+    def _dispatch(self, token: str, method: str, params: dict) -> _Outcome:
         with self.cond:
             call = Call(len(self.calls) + 1, method, params, token)
             self.calls.append(call)
             self.cond.notify_all()
+        if self.down:  # came in on a connection the outage had not closed yet: lost unprocessed
+            return self._finish(call, _Outcome(DROPPED, {}, drop=True), "outage")
         delay = self._delays.get(method, 0.0)
         if delay:
             time.sleep(delay)
+        fault = self._fault_for(method, kinds=("drop-before", "drop-after", "slow")) if token == self.token else None
+        if fault is not None and fault.kind == "drop-before":
+            return self._finish(call, _Outcome(DROPPED, {}, drop=True), fault.kind)
         try:
             status, payload = self._answer(token, method, params)
         except Exception as exc:  # a stub bug must show up as a failed call, not a hang
             status, payload = 500, {"ok": False, "error_code": 500, "description": f"stub error: {exc!r}"}
-        with self.cond:
-            call.status = status
-            if status >= 400:
-                call.error = payload.get("description", "")
-            self.cond.notify_all()
-        return status, payload
+        outcome = _Outcome(status, payload)
+        if fault is not None and fault.kind == "drop-after":
+            outcome.drop = True
+        elif fault is not None and fault.kind == "slow":
+            outcome.hold = fault.seconds
+        return self._finish(call, outcome, fault.kind if fault else "")
 
-    def _fault_for(self, method: str) -> Fault | None:
+    def _finish(self, call: Call, outcome: _Outcome, fault: str) -> _Outcome:
+        with self.cond:
+            call.status = outcome.status
+            call.fault = fault
+            call.responded = not outcome.drop
+            call.done = time.monotonic()
+            if outcome.status >= 400:
+                call.error = outcome.payload.get("description", "") or f"connection closed ({fault})"
+            self.cond.notify_all()
+        return outcome
+
+    def _fault_for(self, method: str, kinds: tuple[str, ...] = ("status",)) -> Fault | None:
         with self.cond:
             for fault in self._faults:
-                if fault.method == method:
+                if fault.method == method and fault.kind in kinds:
                     fault.times -= 1
                     if fault.times <= 0:
                         self._faults.remove(fault)
@@ -353,7 +568,11 @@ class TelegramStub:
                 return 429, {"ok": False, "error_code": 429,
                              "description": f"Too Many Requests: retry after {fault.retry_after}",
                              "parameters": {"retry_after": fault.retry_after}}
-            return fault.status, {"ok": False, "error_code": fault.status, "description": "Bad Gateway"}
+            try:
+                phrase = HTTPStatus(fault.status).phrase
+            except ValueError:
+                phrase = "Error"
+            return fault.status, {"ok": False, "error_code": fault.status, "description": phrase}
         handler = getattr(self, f"_api_{method}", None)
         if handler is None:
             return 404, {"ok": False, "error_code": 404, "description": "Not Found: method not found"}
@@ -391,7 +610,7 @@ class TelegramStub:
         with self.cond:
             # An offset confirms every earlier update, as in Telegram.
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
-            while not self._updates and time.monotonic() < deadline:
+            while not self._updates and time.monotonic() < deadline and not self.down:
                 self.cond.wait(deadline - time.monotonic())
             return list(self._updates[:limit])
 

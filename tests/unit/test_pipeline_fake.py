@@ -50,9 +50,9 @@ def fake_searcher(tmp_path_factory):
 
 def test_features_describe_best_margin_and_referral():
     import numpy as np
-    f = features(np.array([0.9, 0.8, 0.1]), 20.0, 0.95)
+    f = features(np.array([0.9, 0.8, 0.1]), 20.0, 0.95, agreement=0.3, referral_share=0.5)
     assert f == pytest.approx({"dense": 0.9, "margin": 0.1, "lexical": 1.0, "referral": 0.95,
-                               "referral_gap": 0.05})
+                               "referral_gap": 0.05, "agreement": 0.3, "referral_share": 0.5})
 
 
 def test_decision_three_ways():

@@ -1,10 +1,13 @@
 """The admins' workbook (bot.corpus.workbook, scripts/export_list.py, scripts/import_list.py .xlsx).
 
 - export followed by import gives the corpus files back byte for byte: on the real
-  corpus, on the real corpus with the fixture files the corpus does not have yet,
-  after WPS-style saving, and on the admins' own files in /work/scratch when present;
+  corpus (in place, with the files the workbook does not hold left alone), on the real
+  items and questions with the small fixture files, after WPS-style saving, and on the
+  admins' own files in /work/scratch when present;
 - the workbook reads well on screen and on paper;
 - an edited cell reaches the corpus files;
+- an example question may point to an out-of-list referral (ref-…) on sheet 清单外事项,
+  or in referrals.jsonl when the workbook has no such sheet, as the index build allows;
 - every kind of bad workbook stops with an error naming sheet, row and column, and
   nothing is written.
 """
@@ -28,9 +31,11 @@ for extra in (ROOT, ROOT / "tests" / "support"):
 
 from wps_workbook import save_as_wps
 
+from bot.corpus.contacts import load_contacts
 from bot.corpus.matters import Matter, load_matters, write_matters
 from bot.corpus.model import CorpusError, DepartmentSection, load_duties, write_duties
 from bot.corpus.questions import ExampleQuestion, load_questions, write_questions
+from bot.corpus.referrals import load_referrals, write_referrals
 from bot.corpus.short_names import load_short_names
 from bot.corpus.workbook import (
     CorpusFiles,
@@ -48,6 +53,8 @@ FIXTURES = ROOT / "tests" / "fixtures" / "corpus_extra"
 SCRATCH = Path("/work/scratch")
 CORPUS_FILES = ("duties.jsonl", "questions.jsonl", "contacts.tsv", "referrals.jsonl", "short_names.tsv",
                 "matters.jsonl")
+# Corpus files the workbook does not hold: an import never touches them.
+OTHER_FILES = ("synonyms.tsv", "emergency.jsonl", "decision.json", "out_of_list.jsonl")
 EXTRA_QUESTIONS = [
     ExampleQuestion("coop-029", "河水漫进院子了找谁", "", "life"),
     ExampleQuestion("ref-passport", "孩子出国留学办护照去哪", "scenario", "life"),
@@ -56,6 +63,8 @@ EXTRA_QUESTIONS = [
 SMALL_IDS = {"basic-001", "basic-002", "basic-041", "basic-048", "basic-062", "basic-084", "basic-107", "coop-001",
              "coop-022", "coop-028", "coop-029", "coop-059", "coop-060", "returned-003", "returned-008",
              "returned-009", "returned-020", "returned-078"}
+# Real referrals the small corpus takes along with their example questions in questions.jsonl.
+SMALL_REFS = {"ref-funeral", "ref-power-outage"}
 
 
 def _load_script(name: str):
@@ -70,19 +79,45 @@ export_list = _load_script("export_list.py")
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())} if folder.exists() else {}
+    """Every file under `folder` (sub-folders too), by its path relative to `folder`."""
+    if not folder.exists():
+        return {}
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def full_corpus(folder: Path, ids: set[str] | None = None) -> Path:
-    """The real duties and questions (all, or those of `ids`) plus the fixture files and a few more questions."""
+def real_corpus() -> dict:
+    """The real corpus as its loaders read it, for the counts the tests expect."""
+    corpus = ROOT / "corpus"
+    duties = load_duties(corpus / "duties.jsonl")
+    ids = {d.id for d in duties}
+    referrals = load_referrals(corpus / "referrals.jsonl")
+    return {
+        "duties": duties, "referrals": referrals,
+        "questions": load_questions(corpus / "questions.jsonl", ids | {r.id for r in referrals}),
+        "contacts": load_contacts(corpus / "contacts.tsv"),
+        "short_names": load_short_names(corpus / "short_names.tsv", ids),
+        "matters": load_matters(corpus / "matters.jsonl", ids),
+    }
+
+
+def full_corpus(folder: Path, ids: set[str] | None = None, refs: set[str] | None = None) -> Path:
+    """The real duties (all, or those of `ids`) with the small fixture files and a few more questions.
+
+    Referrals: the fixture ones, then the real ones (all, or those of `refs`) not already
+    there. Questions: the real ones whose item or referral is there, then EXTRA_QUESTIONS.
+    """
     folder.mkdir(parents=True, exist_ok=True)
-    duties = [d for d in load_duties(ROOT / "corpus" / "duties.jsonl") if ids is None or d.id in ids]
+    real = real_corpus()
+    duties = [d for d in real["duties"] if ids is None or d.id in ids]
     write_duties(duties, folder / "duties.jsonl")
-    every_id = {d.id for d in load_duties(ROOT / "corpus" / "duties.jsonl")}
-    known = {d.id for d in duties}
-    questions = [q for q in load_questions(ROOT / "corpus" / "questions.jsonl", every_id) if q.id in known]
+    referrals = load_referrals(FIXTURES / "referrals.jsonl")
+    fixture_refs = {r.id for r in referrals}
+    referrals += [r for r in real["referrals"] if (refs is None or r.id in refs) and r.id not in fixture_refs]
+    write_referrals(folder / "referrals.jsonl", referrals)
+    known = {d.id for d in duties} | {r.id for r in referrals}
+    questions = [q for q in real["questions"] if q.id in known]
     write_questions(folder / "questions.jsonl", questions + EXTRA_QUESTIONS)
-    for name in ("contacts.tsv", "referrals.jsonl", "short_names.tsv", "matters.jsonl"):
+    for name in ("contacts.tsv", "short_names.tsv", "matters.jsonl"):
         shutil.copy(FIXTURES / name, folder / name)
     return folder
 
@@ -103,7 +138,7 @@ def run_import(capsys, *args) -> tuple[int, str, str]:
 def small(tmp_path_factory) -> tuple[Path, Path]:
     """A small corpus with every kind of file, and the workbook exported from it."""
     base = tmp_path_factory.mktemp("small")
-    corpus = full_corpus(base / "corpus", SMALL_IDS)
+    corpus = full_corpus(base / "corpus", SMALL_IDS, SMALL_REFS)
     return corpus, export(corpus, base / "职责清单.xlsx")
 
 
@@ -111,12 +146,38 @@ def small(tmp_path_factory) -> tuple[Path, Path]:
 
 
 def test_real_corpus_round_trip_is_byte_identical(tmp_path, capsys):
-    book = export(ROOT / "corpus", tmp_path / "职责清单.xlsx")
-    code, out, err = run_import(capsys, book, "--corpus", tmp_path / "imported")
+    real = real_corpus()
+    corpus = shutil.copytree(ROOT / "corpus", tmp_path / "corpus")
+    before = snapshot(corpus)
+    assert set(CORPUS_FILES) < set(before)  # and files the workbook does not hold: left alone below
+    capsys.readouterr()
+    book = export(corpus, tmp_path / "职责清单.xlsx")
+    counts = {"事项": len(real["duties"]), "示例问题": len(real["questions"]), "联系方式": len(real["contacts"]),
+              "清单外事项": len(real["referrals"])}
+    assert capsys.readouterr().out == f"wrote {book} ({', '.join(f'{k} {n}' for k, n in counts.items())})\n"
+    wb = load_workbook(book, read_only=True)
+    for sheet, n in counts.items():
+        assert sum(1 for row in wb[sheet].iter_rows(min_row=2) if row[0].value) == n, sheet
+    wb.close()
+
+    code, out, err = run_import(capsys, book, "--corpus", corpus)
     assert code == 0, err
-    assert "wrote 287 items" in out and "wrote 2870 example questions" in out
-    assert snapshot(tmp_path / "imported") == {name: (ROOT / "corpus" / name).read_bytes()
-                                               for name in ("duties.jsonl", "questions.jsonl")}
+    for what, n in (("items", len(real["duties"])), ("example questions", len(real["questions"])),
+                    ("out-of-list referrals", len(real["referrals"])), ("short names", len(real["short_names"])),
+                    ("matters", len(real["matters"])), ("contacts", len(real["contacts"]))):
+        assert f"wrote {n} {what} to " in out
+    assert snapshot(corpus) == before
+
+    # Into an empty folder: the same files, the matters in the order of their first item's row.
+    code, _, err = run_import(capsys, book, "--corpus", tmp_path / "fresh")
+    assert code == 0, err
+    fresh = snapshot(tmp_path / "fresh")
+    assert set(fresh) == set(CORPUS_FILES)
+    assert {k: v for k, v in fresh.items() if k != "matters.jsonl"} == \
+        {k: v for k, v in before.items() if k in CORPUS_FILES and k != "matters.jsonl"}
+    ids = {d.id for d in real["duties"]}
+    assert {(m.name, frozenset(m.items)) for m in load_matters(tmp_path / "fresh" / "matters.jsonl", ids)} == \
+        {(m.name, frozenset(m.items)) for m in real["matters"]}
 
 
 def test_every_corpus_file_round_trips_into_an_empty_folder_and_in_place(tmp_path, capsys):
@@ -156,11 +217,14 @@ def test_admins_scratch_files_round_trip(tmp_path, capsys):
     """The files admins are preparing outside the repository (never committed)."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    for name in ("duties.jsonl", "questions.jsonl"):
-        shutil.copy(ROOT / "corpus" / name, corpus / name)
+    shutil.copy(ROOT / "corpus" / "duties.jsonl", corpus / "duties.jsonl")
     for name in ("contacts.tsv", "matters.jsonl", "short_names.tsv", "referrals.jsonl"):
         if (SCRATCH / name).exists():
             shutil.copy(SCRATCH / name, corpus / name)
+    # The real questions whose item or referral is there (the admins' referrals may be fewer).
+    real = real_corpus()
+    known = {d.id for d in real["duties"]} | {r.id for r in load_referrals(corpus / "referrals.jsonl")}
+    write_questions(corpus / "questions.jsonl", [q for q in real["questions"] if q.id in known])
     before = snapshot(corpus)
     book = export(corpus, tmp_path / "职责清单.xlsx")
     code, _, err = run_import(capsys, book, "--corpus", corpus)
@@ -333,6 +397,9 @@ def test_ignored_columns_and_sheets_are_noted(small, tmp_path, capsys):
 
 def test_emptied_sheets_and_columns_remove_their_files(small, tmp_path, capsys):
     corpus = shutil.copytree(small[0], tmp_path / "corpus")
+    others = [name for name in OTHER_FILES if (ROOT / "corpus" / name).exists()]
+    for name in others:
+        shutil.copy(ROOT / "corpus" / name, corpus / name)
     wb = load_workbook(small[1])
     for name in ("示例问题", "清单外事项", "联系方式"):
         wb[name].delete_rows(2, wb[name].max_row)
@@ -341,9 +408,11 @@ def test_emptied_sheets_and_columns_remove_their_files(small, tmp_path, capsys):
     wb.save(tmp_path / "emptied.xlsx")
     code, out, err = run_import(capsys, tmp_path / "emptied.xlsx", "--corpus", corpus)
     assert code == 0, err
-    assert sorted(snapshot(corpus)) == ["contacts.tsv", "duties.jsonl"]
+    assert sorted(snapshot(corpus)) == sorted(["contacts.tsv", "duties.jsonl", *others])
     assert (corpus / "contacts.tsv").read_text(encoding="utf-8") == "名称\t电话\t地址\t办公时间\t备注\n"
-    assert "removed" in out and "questions.jsonl" in out
+    assert "removed" in out and "questions.jsonl" in out and "referrals.jsonl" in out
+    for name in others:
+        assert (corpus / name).read_bytes() == (ROOT / "corpus" / name).read_bytes()
 
 
 def test_sheets_the_workbook_lacks_leave_their_files_alone(small, tmp_path, capsys):
@@ -363,11 +432,88 @@ def test_sheets_the_workbook_lacks_leave_their_files_alone(small, tmp_path, caps
     assert load_duties(corpus / "duties.jsonl")[0].category == "党的建设（改）"
 
 
+# --------------------------------------------------------------------------- questions to referrals
+
+
+def test_small_workbook_has_questions_to_items_and_to_referrals(small):
+    """The fixture corpus covers what the real one has: questions to items and to referrals."""
+    ids = [r[0].value for r in load_workbook(small[1], read_only=True)["示例问题"].iter_rows(min_row=2)]
+    assert SMALL_REFS | {"ref-passport"} <= set(ids)
+    assert sum(i.startswith("ref-") for i in ids) == sum(q.id.startswith("ref-") for q in load_questions(
+        small[0] / "questions.jsonl", SMALL_IDS | {r.id for r in load_referrals(small[0] / "referrals.jsonl")}))
+
+
+def test_questions_may_point_to_referrals_on_the_sheet(small, tmp_path, capsys):
+    corpus = shutil.copytree(small[0], tmp_path / "corpus")
+    wb = load_workbook(small[1])
+    wb["清单外事项"].append(["ref-library", "图书馆办证", "扎兰屯市图书馆", "", "借书证在哪办"])
+    wb["示例问题"].append(["ref-library", "想借书 借书证去哪办", "生活", ""])
+    wb["示例问题"].append(["ref-funeral", "老人走了 火化找谁联系", "生活", "口语"])
+    wb.save(tmp_path / "edited.xlsx")
+    code, out, err = run_import(capsys, tmp_path / "edited.xlsx", "--corpus", corpus)
+    assert code == 0, err
+    referrals = load_referrals(corpus / "referrals.jsonl")
+    assert referrals[-1].id == "ref-library" and referrals[-1].questions == ("借书证在哪办",)
+    questions = load_questions(corpus / "questions.jsonl", SMALL_IDS | {r.id for r in referrals})
+    assert questions[-2:] == [ExampleQuestion("ref-library", "想借书 借书证去哪办", "", "life"),
+                              ExampleQuestion("ref-funeral", "老人走了 火化找谁联系", "colloquial", "life")]
+    before = load_questions(small[0] / "questions.jsonl", SMALL_IDS | {r.id for r in referrals})
+    assert questions[:-2] == before
+    assert f"wrote {len(before) + 2} example questions" in out and f"wrote {len(referrals)} out-of-list" in out
+
+
+def test_without_the_referral_sheet_questions_point_to_referrals_jsonl(small, tmp_path, capsys):
+    corpus = shutil.copytree(small[0], tmp_path / "corpus")
+    wb = load_workbook(small[1])
+    wb.remove(wb["清单外事项"])
+    wb["示例问题"].append(["ref-power-outage", "屯里停电一整天了", "生活", ""])
+    wb.save(tmp_path / "no-referrals.xlsx")
+    # Without a corpus to look in, read_workbook leaves a ref-… 编号 to write_corpus's check.
+    knowledge, _ = read_workbook(tmp_path / "no-referrals.xlsx")
+    assert knowledge.referrals is None and knowledge.questions[-1].id == "ref-power-outage"
+    code, _, err = run_import(capsys, tmp_path / "no-referrals.xlsx", "--corpus", corpus)
+    assert code == 0, err
+    assert (corpus / "referrals.jsonl").read_bytes() == (small[0] / "referrals.jsonl").read_bytes()
+    last = (corpus / "questions.jsonl").read_text(encoding="utf-8").splitlines()[-1]
+    assert json.loads(last) == {"id": "ref-power-outage", "q": "屯里停电一整天了", "source": "life"}
+    # Where there is no referrals.jsonl, a question to a referral has nothing to point to.
+    (corpus / "referrals.jsonl").unlink()
+    kept = snapshot(corpus)
+    code, _, err = run_import(capsys, tmp_path / "no-referrals.xlsx", "--corpus", corpus)
+    assert code == 1
+    assert re.search(r"sheet 示例问题, row \d+, column 编号 \(A\): expected the 编号 of an item on sheet 事项 or of a "
+                     r"referral in referrals\.jsonl \(the workbook has no sheet 清单外事项\), got 'ref-", err), err
+    assert snapshot(corpus) == kept
+
+
+@pytest.mark.parametrize("broken", ["header", "file"])
+def test_unreadable_referrals_are_one_problem_not_one_per_question(small, tmp_path, broken):
+    corpus = shutil.copytree(small[0], tmp_path / "corpus")
+    wb = load_workbook(small[1])
+    if broken == "header":
+        wb["清单外事项"].delete_cols(2)
+        expected = r"^sheet 清单外事项, row 1: missing column\(s\) 名称; "
+    else:
+        wb.remove(wb["清单外事项"])
+        with (corpus / "referrals.jsonl").open("a", encoding="utf-8") as f:
+            f.write('{"id": "passport", "name": "x", "where": "y"}\n')
+        expected = r"referrals\.jsonl:\d+: .*\(kept as it is: the workbook has no sheet 清单外事项\)$"
+    wb.save(tmp_path / "bad.xlsx")
+    with pytest.raises(WorkbookError) as err:
+        read_workbook(tmp_path / "bad.xlsx", CorpusFiles.in_dir(corpus))
+    assert len(err.value.problems) == 1 and re.search(expected, err.value.problems[0]), err.value.problems
+
+
 # --------------------------------------------------------------------------- bad workbooks
 
 
 def _cell(wb, sheet: str, ref: str, value):
     wb[sheet][ref] = value
+
+
+def _row_of(ws, first: str) -> int:
+    """The row whose first cell (编号) is `first`."""
+    return next(r for r in range(2, ws.max_row + 1) if ws.cell(r, 1).value == first)
 
 
 BAD = {
@@ -404,8 +550,19 @@ BAD = {
     "matter of one item": (lambda wb: _cell(wb, "事项", "M2", "理论学习"),
                            r"row 2, column 所属事项 \(M\): '理论学习' is the 所属事项 of this item only"),
     "question to an unknown 编号": (lambda wb: _cell(wb, "示例问题", "A2", "basic-999"),
-                                (r"sheet 示例问题, row 2, column 编号 \(A\): expected the 编号 of an item on sheet 事项 or 清单外事项, "
-                                r"got 'basic-999'")),
+                                (r"sheet 示例问题, row 2, column 编号 \(A\): expected the 编号 of an item on sheet 事项 "
+                                r"or of a referral on sheet 清单外事项, got 'basic-999'")),
+    "question to an unknown referral": (lambda wb: _cell(wb, "示例问题", "A2", "ref-nowhere"),
+                                        (r"sheet 示例问题, row 2, column 编号 \(A\): expected the 编号 of an item on sheet "
+                                        r"事项 or of a referral on sheet 清单外事项, got 'ref-nowhere'")),
+    "question to a referral taken off its sheet": (
+        lambda wb: wb["清单外事项"].delete_rows(_row_of(wb["清单外事项"], "ref-funeral")),
+        (r"sheet 示例问题, row \d+, column 编号 \(A\): expected the 编号 of an item on sheet 事项 or of a referral "
+         r"on sheet 清单外事项, got 'ref-funeral'")),
+    "question to a referral referrals.jsonl lacks": (
+        lambda wb: [wb.remove(wb["清单外事项"]), _cell(wb, "示例问题", "A2", "ref-nowhere")],
+        (r"sheet 示例问题, row 2, column 编号 \(A\): expected the 编号 of an item on sheet 事项 or of a referral "
+         r"in referrals\.jsonl \(the workbook has no sheet 清单外事项\), got 'ref-nowhere'")),
     "empty question": (lambda wb: _cell(wb, "示例问题", "B2", None), r"sheet 示例问题, row 2, column 问题 \(B\): expected a value"),
     "unknown 来源": (lambda wb: _cell(wb, "示例问题", "C2", "网上"),
                    r"sheet 示例问题, row 2, column 来源 \(C\): expected 清单、生活、使用 or an empty cell, got '网上'"),
@@ -430,6 +587,10 @@ BAD = {
     "a kept file no longer fits": (lambda wb: [wb.remove(wb["示例问题"]), wb["事项"].delete_rows(2)],
                                    (r"questions\.jsonl:1: unknown item id 'basic-001' \(this file is kept as it is: "
                                    r"the workbook has no sheet or column for it\)")),
+    "kept questions to an emptied referral sheet": (
+        lambda wb: [wb.remove(wb["示例问题"]), wb["清单外事项"].delete_rows(2, wb["清单外事项"].max_row)],
+        (r"questions\.jsonl:\d+: unknown item id 'ref-[a-z-]+' \(this file is kept as it is: "
+         r"the workbook has no sheet or column for it\)")),
 }
 
 
@@ -442,7 +603,7 @@ def test_bad_workbooks_stop_with_sheet_row_and_column_and_write_nothing(small, t
     wb.save(tmp_path / "bad.xlsx")
     code, out, err = run_import(capsys, tmp_path / "bad.xlsx", "--corpus", corpus)
     assert code == 1
-    assert err.startswith(f"error: {tmp_path / 'bad.xlsx'}: ") or case == "a kept file no longer fits"
+    assert err.startswith(f"error: {tmp_path / 'bad.xlsx'}: ") or case.startswith(("a kept file", "kept questions"))
     assert err.rstrip().endswith("; nothing written") and "Traceback" not in err
     assert re.search(expected, err), err
     assert out == ""

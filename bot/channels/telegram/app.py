@@ -46,6 +46,24 @@ APOLOGY_EVERY_SECONDS = 10.0
 RATE_LIMITER_RETRIES = 2
 
 
+class _FloodWaitPassedOn(logging.Filter):
+    """PTB's rate limiter logs an ERROR with a traceback when it passes a 429 on after its own
+    retries; Delivery waits that one out too (and logs each retry as a warning), so it is a
+    warning here as well, without the traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.ERROR and record.getMessage().startswith("Rate limit hit after maximum"):
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+def _quiet_rate_limiter_errors() -> None:
+    limiter_log = logging.getLogger("telegram.ext.AIORateLimiter")
+    if not any(isinstance(f, _FloodWaitPassedOn) for f in limiter_log.filters):
+        limiter_log.addFilter(_FloodWaitPassedOn())
+
+
 def api_urls(base_url: str) -> tuple[str, str]:
     """TELEGRAM_BASE_URL is a Bot API server's root (http://host:8081); PTB wants …/bot and …/file/bot."""
     root = base_url.rstrip("/")
@@ -99,6 +117,7 @@ async def _post_stop(app: Application) -> None:
 
 async def _post_shutdown(app: Application) -> None:
     data: BotData = app.bot_data
+    data.holder.kill_build()  # a stop signal during start-up's build skips post_stop
     data.usage.close()
     data.search_pool.shutdown(wait=False, cancel_futures=True)
 
@@ -117,6 +136,7 @@ def _stopping(app: Application):
 def build_application(settings: Settings, searcher: Searcher | None = None) -> Application:
     """The bot, ready for run_polling(). Without a searcher, post_init opens (or builds) the index."""
     quiet_http_loggers()
+    _quiet_rate_limiter_errors()
     builder = (
         ApplicationBuilder()
         .token(settings.telegram_bot_token)

@@ -5,7 +5,8 @@ received it — the connection was never made (refused, connect or pool timeout,
 fully written), a 5xx from the server or a proxy in front of it, or a 429 flood wait. A
 read timeout or a connection dropped after the request went out probably means Telegram
 has the message: sending it again would duplicate it, so it is treated as delivered (a rare
-lost reply beats every user seeing answers twice). Retries back off until DELIVERY_DEADLINE
+lost reply beats every user seeing answers twice): it is logged as a warning and the
+handler carries on as if it had been sent. Retries back off until DELIVERY_DEADLINE
 seconds have passed; a reply that still could not be sent is logged, and its chat gets one
 apology once Telegram is reachable again (see Apologies).
 
@@ -20,6 +21,7 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
+from http import HTTPStatus
 from typing import TypeVar
 
 import httpx
@@ -33,7 +35,11 @@ T = TypeVar("T")
 
 FIRST_DELAY = 0.5
 MAX_DELAY = 8.0
+# PTB puts the status in the message ("Bad Gateway (502)") only when the body has no
+# description; Telegram's own 5xx answers carry one ("Internal Server Error"), which PTB
+# uses instead, so the 5xx reason phrases count as well.
 _SERVER_ERROR = re.compile(r"\((5\d\d)\)")
+_SERVER_PHRASES = tuple(s.phrase.lower() for s in HTTPStatus if 500 <= s.value <= 599)
 # Connection-level failures where the request cannot have reached Telegram.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.WriteTimeout,
              httpx.WriteError, httpx.ProxyError, httpx.UnsupportedProtocol)
@@ -56,9 +62,15 @@ def retry_delay(exc: Exception, attempt: int) -> float | None:
         return backoff
     if isinstance(exc, TimedOut):
         return None  # read timeout: Telegram probably has it
-    if _SERVER_ERROR.search(str(exc)) or "Bad Gateway" in str(exc):
+    if _SERVER_ERROR.search(str(exc)) or str(exc).lower().startswith(_SERVER_PHRASES):
         return backoff
     return None  # connection dropped after sending, or unknown: probably delivered
+
+
+def probably_delivered(exc: Exception) -> bool:
+    """A failure after the request went out (read timeout, connection dropped): Telegram
+    probably has the message, so it is treated as sent rather than sent again."""
+    return isinstance(exc, NetworkError) and not isinstance(exc, BadRequest) and retry_delay(exc, 1) is None
 
 
 class Delivery:
@@ -66,8 +78,21 @@ class Delivery:
 
     def __init__(self, deadline: float) -> None:
         self.deadline = deadline
-        self.stopping = False
+        self._stopping = False
+        self._stop = asyncio.Event()  # wakes retries that are waiting when shutdown begins
         self.apologies: set[int] = set()  # chats owed an apology for a reply that never went out
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
+    @stopping.setter
+    def stopping(self, value: bool) -> None:
+        self._stopping = value
+        if value:
+            self._stop.set()
+        else:
+            self._stop.clear()
 
     async def call(self, make: Callable[[], Awaitable[T]], what: str) -> T:
         started = time.monotonic()
@@ -84,13 +109,17 @@ class Delivery:
                 if self.stopping or delay > left:
                     raise Undelivered(f"{what}: gave up after {attempt} attempt(s): {exc}") from exc
                 log.warning("%s: %s; retrying in %.1f s (attempt %d)", what, exc, delay, attempt)
-                await asyncio.sleep(delay)
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), delay)
+                if self.stopping:
+                    raise Undelivered(f"{what}: gave up after {attempt} attempt(s): the bot is stopping") from exc
 
     async def send_html(self, bot: Bot, chat_id: int, html: str, markup: InlineKeyboardMarkup | None = None,
                         reply_to: int | None = None) -> list[Message]:
         """Send possibly long HTML as one or more messages; buttons go under the last one.
 
-        A reply that cannot be sent before the deadline is logged and owed an apology.
+        A reply that cannot be sent before the deadline is logged and owed an apology; one
+        whose fate is unknown (see probably_delivered) is logged and counts as sent.
         """
         chunks = split_message(html)
         sent: list[Message] = []
@@ -98,10 +127,15 @@ class Delivery:
             for i, chunk in enumerate(chunks):
                 last = i == len(chunks) - 1
                 reply = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to and i == 0 else None
-                sent.append(await self.call(
-                    lambda chunk=chunk, last=last, reply=reply: bot.send_message(
-                        chat_id, chunk, reply_markup=markup if last else None, reply_parameters=reply),
-                    "sendMessage"))
+                try:
+                    sent.append(await self.call(
+                        lambda chunk=chunk, last=last, reply=reply: bot.send_message(
+                            chat_id, chunk, reply_markup=markup if last else None, reply_parameters=reply),
+                        "sendMessage"))
+                except NetworkError as exc:
+                    if not probably_delivered(exc):
+                        raise
+                    log.warning("reply to chat %s: %s; probably delivered, not sent again", chat_id, exc)
         except Undelivered as exc:
             log.warning("reply to chat %s not delivered: %s", chat_id, exc)
             self.apologies.add(chat_id)
@@ -116,6 +150,10 @@ class Delivery:
                 raise
         except Undelivered as exc:
             log.warning("edit not delivered: %s", exc)
+        except NetworkError as exc:
+            if not probably_delivered(exc):
+                raise
+            log.warning("edit: %s; probably delivered, not sent again", exc)
 
     async def answer_query(self, query: CallbackQuery, text: str | None = None, alert: bool = False) -> None:
         """Stop the button's spinner. Best effort: an old query cannot be answered, and that is fine."""

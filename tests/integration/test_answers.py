@@ -1,0 +1,124 @@
+"""What people read, from the real engine: kinds of answers, emergencies, matters, typos, contacts."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from bot.answers.emergency_lines import LINES, RELATED_ITEMS
+from bot.answers.render import format_answer, to_plain
+from bot.engine import ContactBook, Engine
+from bot.retrieval.live import SearcherHolder
+
+
+@pytest.mark.parametrize("question, item", [
+    ("低保谁审批", "basic-052"),
+    ("村里有人在河堤上盖棚子，归谁管？", "basic-084"),
+    ("高龄津贴申请", "basic-048"),
+])
+def test_list_matters_are_answered_with_their_item(engine, question, item):
+    answer = engine.ask(question)
+    assert answer.kind == "list" and answer.matches[0].id == item
+    assert to_plain(format_answer(answer)).startswith("归谁管：")
+
+
+@pytest.mark.parametrize("question, referral", [
+    ("家里停电了 找谁修", "ref-power-outage"),
+    ("银行卡突然被冻结了", "ref-bank-card-frozen"),
+])
+def test_matters_outside_the_list_get_a_referral(engine, question, referral):
+    answer = engine.ask(question)
+    assert answer.kind == "referral" and not answer.answered
+    assert answer.referral is not None and answer.referral.id == referral
+    text = to_plain(format_answer(answer))
+    assert "不在卧牛河镇履职事项清单里" in text and "仅供参考" in text
+    data = answer.to_json()
+    assert data["kind"] == "referral" and data["referral"]["id"] == referral and data["answered"] is False
+
+
+@pytest.mark.parametrize("question", ["帮我写一首关于春天的诗", "NBA总决赛谁赢了"])
+def test_nothing_fits_is_said_plainly(engine, question):
+    answer = engine.ask(question)
+    assert answer.kind == "none" and answer.to_json()["referral"] is None
+    assert "没有找到" in to_plain(format_answer(answer))
+
+
+@pytest.mark.parametrize("question, first_number", [
+    ("后山冒黑烟了 火头往屯子这边走 咋整啊", "119"),
+    ("有人掉冰窟窿里了 快来人啊", "110"),
+    ("屋里一股煤气味 我妈晕倒了", "119"),
+    ("村口两台车撞了 有人流血了", "122"),
+])
+def test_danger_now_puts_the_emergency_number_first(engine, question, first_number):
+    answer = engine.ask(question)
+    assert answer.emergency is not None and answer.emergency.numbers[0] == first_number
+    html = format_answer(answer)
+    assert html.startswith("🚨") and first_number in html.splitlines()[0]
+    assert answer.to_json()["emergency"]["numbers"][0] == first_number
+
+
+@pytest.mark.parametrize("question", ["防火期上山要办啥手续", "去年房子着火了 现在能申请救助吗", "燃气管道老化了想换找谁"])
+def test_prevention_or_past_is_not_an_emergency(engine, question):
+    answer = engine.ask(question)
+    assert answer.emergency is None and answer.to_json()["emergency"] is None
+
+
+def test_forest_fire_leads_with_the_fire_prevention_item(engine):
+    answer = engine.ask("山上着火了 烟老大了")
+    assert answer.emergency is not None and answer.matches[0].id == "coop-027"
+
+
+def test_emergency_related_items_exist(searcher):
+    assert set(LINES) == set(RELATED_ITEMS)
+    for items in RELATED_ITEMS.values():
+        assert all(searcher.duty(i) is not None for i in items)
+
+
+@pytest.mark.parametrize("typo, item", [("底保咋申情", "basic-052"), ("高领津贴申请", "basic-048")])
+def test_sound_alike_typos_find_the_item(engine, typo, item):
+    answer = engine.ask(typo)
+    assert answer.matches[0].id == item and answer.kind == "list"
+
+
+def test_a_matter_across_lists_puts_the_town_first(engine):
+    answer = engine.ask("高龄津贴")
+    assert answer.matter is not None and answer.matter.name == "高龄津贴"
+    assert answer.matter.items[0] == "basic-048" and "returned-009" in answer.matter.items
+    assert answer.who.startswith("镇里负责") and "市民政局" in answer.who
+    data = answer.to_json()
+    assert data["who"] == answer.who and data["matter"]["items"][0] == "basic-048"
+    assert all(len(m["short"]) <= 12 for m in data["matches"])
+
+
+def test_long_voice_message_finds_the_question_at_its_end(engine):
+    text = ("那个 嗯 我问一下啊 领导您好 是这样的 我们屯里今年收成还行 家家户户都挺好 过年孩子们都回来了 "
+            "热热闹闹的 我们屯张大爷他今年八十三了 一个人过 儿女都在外地打工 ") * 3 + "他那个高龄津贴咋还没发呢 这事找谁"
+    answer = engine.ask(text)
+    assert answer.note == "truncated" and "高龄津贴" in answer.text
+    assert answer.matches[0].id == "basic-048"
+
+
+def test_discontinued_item_says_what_it_means(engine):
+    text = to_plain(format_answer(engine.ask("村民要开婚姻状况证明找谁？")))
+    assert "已停止办理" in text.splitlines()[0] and "不用再为此" in text
+
+
+def test_contacts_show_a_filled_phone_and_pick_up_edits(index_settings, searcher, tmp_path):
+    contacts = tmp_path / "contacts.tsv"
+    shutil.copyfile(index_settings.contacts_file, contacts)
+    engine = Engine(SearcherHolder(index_settings, searcher), ContactBook(contacts))
+    before = to_plain(format_answer(engine.ask("冒领的高龄津贴谁去追缴")))
+    assert "市民政局的电话还没录入，可拨 12345" in before
+    lines = contacts.read_text(encoding="utf-8").splitlines()
+    lines = [line.replace("市民政局\t", "市民政局\t0470-0000000", 1) if line.startswith("市民政局\t") else line
+             for line in lines]
+    contacts.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    after = to_plain(format_answer(engine.ask("冒领的高龄津贴谁去追缴")))
+    assert "📞 市民政局 0470-0000000" in after and "12345" not in after
+
+
+def test_no_invented_local_numbers_are_shipped(index_settings):
+    from bot.corpus.contacts import load_contacts
+
+    filled = [c for c in load_contacts(index_settings.contacts_file) if c.phone]
+    assert filled and all(len(c.phone) <= 5 for c in filled), "only national hotlines ship with a number"
