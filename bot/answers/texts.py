@@ -141,8 +141,8 @@ WEB_BACK_TO_CATEGORY = "« {category}"
 WEB_ITEM_COUNT = "（{count}项）"
 # After "都不对": the same three ways on as in Telegram, as links (<a> written by us).
 WEB_FIXED_NONE = ("✅ 已记录：列出的事项都不对，谢谢！可以这样继续：\n"
-                  "• <a href=\"/\">换个说法再问一次</a>，说清是什么事、涉及谁、在哪里；\n"
-                  "• <a href=\"/lists\">按类别浏览清单</a>；\n"
+                  "• <a href=\"/\" data-nav>换个说法再问一次</a>，说清是什么事、涉及谁、在哪里；\n"
+                  "• <a href=\"/lists\" data-nav>按类别浏览清单</a>；\n"
                   "• 拿不准找哪个部门，拨打 <a href=\"tel:12345\">12345</a> 政务服务便民热线问询。")
 WEB_NOT_FOUND = "没有这个页面，或者清单已经更新、这个事项不在了。请重新提问，或按类别浏览清单。"
 WEB_NEED_KEY = ("请从镇里微信工作群置顶的链接打开职责通。\n"

@@ -531,3 +531,63 @@ def test_python_m_bot_web_serves_and_exits_0_on_sigterm(web_settings, tmp_path):
         if process.poll() is None:
             process.kill()
             process.communicate()
+
+
+def _wait_for_web(process, port: int, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        assert process.poll() is None, process.communicate()[1]
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/web.css", timeout=10):
+                return
+        except (urllib.error.URLError, ConnectionError):
+            assert time.monotonic() < deadline, "the web server did not come up"
+            time.sleep(0.2)
+
+
+def test_python_m_bot_all_serves_both_channels_over_one_index(web_settings, telegram_stub, tmp_path):
+    """One process: Telegram (against the stand-in Bot API) and the web page, one question log, SIGTERM exits 0."""
+    port = _free_port()
+    empty = tmp_path / "empty.env"
+    empty.write_text("", encoding="utf-8")
+    env = _env(web_settings, WEB_ACCESS_KEY=KEY, TELEGRAM_BOT_TOKEN=telegram_stub.token,
+               TELEGRAM_BASE_URL=telegram_stub.url, INDEX_WATCH_SECONDS="0")
+    process = subprocess.Popen([sys.executable, "-m", "bot", "all", "--port", str(port), "--env-file", str(empty)],
+                               cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for_web(process, port)
+        telegram_stub.wait_for(lambda: any(c.method == "getUpdates" for c in telegram_stub.calls),
+                               timeout=60, what="polling")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/ask?key={KEY}&q=%E4%BD%8E%E4%BF%9D%E8%B0%81"
+                                    "%E5%AE%A1%E6%89%B9", timeout=30) as response:
+            assert json.loads(response.read())["matches"][0]["id"] == "basic-052"
+        telegram_stub.send_text(4242, RIVER)
+        [reply] = telegram_stub.wait_messages(4242, timeout=30)
+        assert "堤防" in reply.text
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=15)
+        assert process.returncode == 0, stderr
+        assert time.monotonic() - started < 5
+        assert stderr.count("search index ready") == 1, "the index was loaded more than once"
+        assert "Traceback" not in stderr and " ERROR " not in stderr, stderr
+        assert telegram_stub.token not in stderr and KEY not in stderr
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert sorted(r.channel for r in rows(web_settings)) == ["telegram", "web"]
+
+
+def test_the_same_answer_opened_again_is_one_question(web_settings, engine):
+    async def body(client):
+        await enter(client)
+        first = token_of(await (await client.get("/", params={"q": RIVER})).text())
+        again = token_of(await (await client.get("/", params={"q": RIVER, "fragment": "1"})).text())
+        assert again == first  # back button, reload: the same row, its votes stay together
+        new_visitor(client)
+        await enter(client)
+        other = token_of(await (await client.get("/", params={"q": RIVER})).text())
+        assert other != first
+    serve(web_settings, engine, body)
+    assert len(rows(web_settings)) == 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,10 @@ MAX_TOP = 20
 MAX_BODY_BYTES = 16 * 1024
 # Wrong keys per address and minute before 429: keys cannot be guessed one request at a time.
 WRONG_KEYS_PER_MINUTE = 10
+# The same visitor opening the same answer again within this time (back button, reload, a
+# double tap) is one question: logged once, and its 👍/👎 go to the same row.
+SAME_QUESTION_SECONDS = 30 * 60
+_RECENT_ANSWERS = 10_000
 
 
 def _request_key(name: str) -> Any:
@@ -79,6 +84,8 @@ class WebContext:
     pool: ThreadPoolExecutor
     background: bool = True  # watch the index and prune the log (off when another channel does)
     tasks: list[asyncio.Task] = field(default_factory=list)
+    # (user, question, top) -> (token, items shown, when): see SAME_QUESTION_SECONDS.
+    recent: OrderedDict[tuple, tuple[str, tuple[str, ...], float]] = field(default_factory=OrderedDict)
 
     def limit(self, request: web.Request) -> None:
         """Count a question or a vote against the visitor's budget; 429 past it."""
@@ -106,9 +113,24 @@ class WebContext:
                  answer.matches[0].id if answer.matches else "-", bool(answer.emergency))
         if answer.kind == "empty" or not self.usage.available:
             return answer, None
-        token = self.usage.new_token()
-        self.usage.question(token, visitor(request).user, answer.text, answer.kind, answer.shown_ids)
+        token = self._log(visitor(request).user, answer, top)
         return answer, token if answer.wants_feedback else None
+
+    def _log(self, user: str, answer: Answer, top: int | None) -> str:
+        """Log the question once per visitor and SAME_QUESTION_SECONDS; the token of its row."""
+        now = time.monotonic()
+        key = (user, answer.text, top)
+        shown = tuple(answer.shown_ids)
+        seen = self.recent.get(key)
+        if seen is not None and seen[1] == shown and now - seen[2] < SAME_QUESTION_SECONDS:
+            return seen[0]
+        token = self.usage.new_token()
+        self.usage.question(token, user, answer.text, answer.kind, list(shown))
+        self.recent[key] = (token, shown, now)
+        self.recent.move_to_end(key)
+        while len(self.recent) > _RECENT_ANSWERS:
+            self.recent.popitem(last=False)
+        return token
 
 
 CONTEXT = web.AppKey("zhizetong.web", WebContext)
