@@ -591,3 +591,18 @@ def test_the_same_answer_opened_again_is_one_question(web_settings, engine):
         assert other != first
     serve(web_settings, engine, body)
     assert len(rows(web_settings)) == 2
+
+
+def test_invented_uids_are_replaced_and_share_the_address_budget(web_settings, engine):
+    async def body(client):
+        statuses = []
+        for i in range(5):
+            client.session.cookie_jar.clear()
+            client.session.cookie_jar.update_cookies({UID_COOKIE: f"made-up-{i}.0123456789abcdef0123"})
+            response = await client.get("/api/ask", params={"q": f"{LIST_Q}{i}", "key": KEY})
+            statuses.append(response.status)
+            if response.status == 200:
+                issued = cookies(response)[UID_COOKIE].value
+                assert issued != f"made-up-{i}.0123456789abcdef0123" and "." in issued
+        assert statuses == [200, 200, 200, 429, 429]
+    serve(web_settings, engine, body, rate_limit_per_minute=3)
