@@ -100,8 +100,9 @@ def fragment_wanted(request: web.Request) -> bool:
 def page(content: Markup, q: str = "", search: bool = True) -> Markup:
     box = render("search", q=q, placeholder=texts.WEB_PLACEHOLDER, button=texts.WEB_ASK_BUTTON,
                  maxlength=MAX_QUERY_CHARS) if search else EMPTY
-    footer = join([link("/lists", texts.WEB_BROWSE_LINK, "plain") if search else "",
-                   Markup('<p class="hint">'), texts.WEB_HINT_FOOTER, Markup("</p>")])
+    # Pages without the search box (the key prompt, admin) get no footer either: nothing to browse or rate.
+    footer = join([link("/lists", texts.WEB_BROWSE_LINK, "plain"), Markup('<p class="hint">'),
+                   texts.WEB_HINT_FOOTER, Markup("</p>")]) if search else EMPTY
     return render("page", title=texts.WEB_TITLE, version=static_version(), brand=texts.WEB_BRAND,
                   tagline=texts.WEB_TAGLINE, search=box, loading=texts.WEB_LOADING,
                   network_error=texts.WEB_NETWORK_ERROR, content=content, footer=footer)
