@@ -78,7 +78,7 @@ class WebServer:
         try:
             self.loop.run_until_complete(self.runner.setup())
             self.loop.run_until_complete(web.TCPSite(self.runner, "127.0.0.1", self.port).start())
-        except BaseException as exc:  # reported by __init__
+        except (OSError, RuntimeError) as exc:  # reported by __init__ (e.g. the port taken)
             self.failure = exc
             self.ready.set()
             return
