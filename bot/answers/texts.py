@@ -107,3 +107,64 @@ SMALL_TALK = (
     "ok", "好嘞", "行", "明白了", "辛苦了", "再见", "拜拜", "哈哈", "早上好", "晚上好", "晚安", "hi", "hello",
 )
 SMALL_TALK_REPLY = "不客气！有事直接打字问我，例如：“村里有人在河堤上盖棚子，归谁管？”"
+
+# ==================================================================================
+# Web page (bot/channels/web): the phone page for staff who cannot reach Telegram.
+# Same HTML rules as above (our own tags only: <b>, <i>, <code>, plus <a> where marked);
+# page chrome (buttons, placeholders) is plain text and is escaped where it is filled in.
+# ==================================================================================
+WEB_TITLE = "职责通 · 卧牛河镇履职事项查询"
+WEB_BRAND = "职责通"
+WEB_TAGLINE = "卧牛河镇 · 这件事归谁管"
+WEB_PLACEHOLDER = "打一句话，说说遇到的事"
+WEB_ASK_BUTTON = "查询"
+WEB_LOADING = "正在查找…"
+WEB_NETWORK_ERROR = "网络不通，没能查到。请检查网络后再试一次。"
+WEB_INTRO = (
+    "您好！这里帮卧牛河镇和各村的同志查一件事<b>归谁管</b>。\n"
+    "在上面的框里打一句话说说遇到的事，对照镇里的履职事项清单告诉您：\n"
+    "🟢 <b>基本履职事项</b>：本镇负责，本镇要做什么\n"
+    "🟡 <b>配合履职事项</b>：上级部门牵头、本镇配合\n"
+    "🔵 <b>上级部门收回事项</b>：本镇不再负责，现在找谁"
+)
+WEB_EXAMPLES = "试试这些问题："
+WEB_ASKED = "问：{question}"
+WEB_ALTERNATIVES = "也可能相关："
+WEB_FEEDBACK_PROMPT = "这个回答对吗？"
+WEB_BROWSE_LINK = "📚 按类别浏览清单"
+WEB_HOME_LINK = "🔍 重新提问"
+WEB_HINT_FOOTER = "答得对就点 👍，不对就点 👎 并选出正确的事项，帮我们改进。有危险先打 110 / 119 / 120。"
+WEB_CATEGORY_ITEMS = "<b>{badge} · {category}</b>\n共 {count} 项，点事项查看："
+WEB_BACK_TO_LISTS = "« 全部清单"
+WEB_BACK_TO_CATEGORIES = "« {list_name}的类别"
+WEB_BACK_TO_CATEGORY = "« {category}"
+WEB_ITEM_COUNT = "（{count}项）"
+# After "都不对": the same three ways on as in Telegram, as links (<a> written by us).
+WEB_FIXED_NONE = ("✅ 已记录：列出的事项都不对，谢谢！可以这样继续：\n"
+                  "• <a href=\"/\" data-nav>换个说法再问一次</a>，说清是什么事、涉及谁、在哪里；\n"
+                  "• <a href=\"/lists\" data-nav>按类别浏览清单</a>；\n"
+                  "• 拿不准找哪个部门，拨打 <a href=\"tel:12345\">12345</a> 政务服务便民热线问询。")
+WEB_NOT_FOUND = "没有这个页面，或者清单已经更新、这个事项不在了。请重新提问，或按类别浏览清单。"
+WEB_NEED_KEY = ("请从镇里微信工作群置顶的链接打开职责通。\n"
+                "这个页面只供卧牛河镇和各村的工作人员使用，链接里带有访问密钥；"
+                "如果链接打不开，请找镇里管理员要新的链接。")
+WEB_NEED_ADMIN_KEY = "这是管理员页面，请用带管理员密钥的链接打开。"
+WEB_ADMIN_DISABLED = "管理员页面没有开启（服务器上没有设置 WEB_ADMIN_KEY）。"
+WEB_RATE_LIMITED = "您查得有点快，请过 {seconds} 秒再试。（每人每分钟最多 {limit} 次提问或评价）"
+WEB_TOO_LONG = "问题太长了。请只写要问的那件事，{max_chars} 个字以内就够了。"
+WEB_BODY_TOO_LARGE = "提交的内容太大，没有处理。"
+WEB_BAD_TOP = "top 要是 1 到 {max_top} 之间的整数。"
+WEB_BAD_FEEDBACK = "评价没能记下：{reason}"
+WEB_BAD_FEEDBACK_FORMAT = "请用表单或 JSON 对象提交"
+WEB_BAD_FEEDBACK_TOKEN = "缺少回答编号，或编号不对"
+WEB_BAD_FEEDBACK_ONE = "vote（up 或 down）和 item（事项编号或 none）要有且只有一个"
+WEB_BAD_FEEDBACK_VOTE = "vote 只能是 up 或 down"
+WEB_BAD_FEEDBACK_ITEM = "item 要是这个回答列出的事项编号，或 none"
+WEB_BAD_FEEDBACK_FIELD = "不认识的字段：{fields}"
+WEB_ADMIN_TITLE = "管理员：使用统计"
+WEB_ADMIN_PROBLEMS = "没找到或被点 👎 的问题"
+WEB_SERVER_ERROR = "抱歉，刚才处理时出了点问题，请稍后再试一次。"
+# Where a not-found answer says how to browse (Telegram: "发送 /list 按类别浏览清单").
+WEB_BROWSE_HINT = "点下方的“📚 按类别浏览清单”"
+WEB_BAD_METHOD = "不支持这种请求方式。"
+WEB_WRONG_KEYS = "访问密钥错了太多次，请过 {seconds} 秒再试，或找镇里管理员要新的链接。"

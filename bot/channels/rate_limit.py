@@ -1,9 +1,10 @@
-"""Per-user question limit over a sliding one-minute window."""
+"""Per-user question limit over a sliding one-minute window (users: Telegram ids, web cookie ids or addresses)."""
 from __future__ import annotations
 
 import math
 import time
 from collections import deque
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 
 WINDOW_SECONDS = 60.0
@@ -20,10 +21,10 @@ class Decision:
 @dataclass
 class RateLimiter:
     per_minute: int
-    _asked: dict[int, deque[float]] = field(default_factory=dict)
-    _notified: set[int] = field(default_factory=set)
+    _asked: dict[Hashable, deque[float]] = field(default_factory=dict)
+    _notified: set[Hashable] = field(default_factory=set)
 
-    def check(self, user_id: int, now: float | None = None) -> Decision:
+    def check(self, user_id: Hashable, now: float | None = None) -> Decision:
         """Count one question. Synchronous on purpose: no await between check and count."""
         now = time.monotonic() if now is None else now
         if len(self._asked) >= _MAX_USERS:

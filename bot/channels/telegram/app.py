@@ -133,8 +133,13 @@ def _stopping(app: Application):
     app.stop = stop  # type: ignore[method-assign]
 
 
-def build_application(settings: Settings, searcher: Searcher | None = None) -> Application:
-    """The bot, ready for run_polling(). Without a searcher, post_init opens (or builds) the index."""
+def build_application(settings: Settings, searcher: Searcher | None = None,
+                      engine: Engine | None = None) -> Application:
+    """The bot, ready for run_polling(). Without a searcher, post_init opens (or builds) the index.
+
+    `engine`: answer over an engine (and its index holder) shared with another channel in the
+    same process (`python -m bot all`) instead of a new one.
+    """
     quiet_http_loggers()
     _quiet_rate_limiter_errors()
     builder = (
@@ -157,8 +162,10 @@ def build_application(settings: Settings, searcher: Searcher | None = None) -> A
 
     data: BotData = app.bot_data
     data.settings = settings
-    data.holder = SearcherHolder(settings, searcher)
-    data.engine = Engine(data.holder, ContactBook(settings.contacts_file), settings.top_k)
+    if engine is None:
+        engine = Engine(SearcherHolder(settings, searcher), ContactBook(settings.contacts_file), settings.top_k)
+    data.holder = engine.holder
+    data.engine = engine
     data.gate = AccessGate(settings.allowed_user_ids, settings.admin_user_ids)
     data.limiter = RateLimiter(settings.rate_limit_per_minute)
     # Never fails: an unusable file is a warning, and the bot answers without logging.

@@ -10,7 +10,6 @@ import contextlib
 import logging
 import re
 import time
-import unicodedata
 from dataclasses import dataclass
 
 from telegram import Message, MessageEntity, Update
@@ -19,8 +18,13 @@ from telegram.error import Conflict, NetworkError, TelegramError
 
 from bot.answers import texts
 from bot.answers.render import e, format_answer
+from bot.answers.small_talk import is_small_talk
 from bot.channels.telegram.context import Context
-from bot.channels.telegram.keyboards import answer_keyboard, examples_keyboard, lists_keyboard
+from bot.channels.telegram.keyboards import (
+    answer_keyboard,
+    examples_keyboard,
+    lists_keyboard,
+)
 
 log = logging.getLogger(__name__)
 
@@ -67,12 +71,6 @@ def addressed_text(message: Message, bot_id: int, bot_username: str) -> str | No
     for value in ours:
         text = re.sub(re.escape(value), " ", text, flags=re.IGNORECASE)
     return text
-
-
-def is_small_talk(text: str) -> bool:
-    """Greetings and thanks ("你好", "谢谢！"): a hint, not a search."""
-    bare = re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", text)).lower()
-    return bare in texts.SMALL_TALK or (bool(bare) and bare.rstrip("啊呀啦哈") in texts.SMALL_TALK)
 
 
 # -- questions ------------------------------------------------------------------------

@@ -1,12 +1,15 @@
 """Inline keyboards: what each button says; what it does is in callbacks.py."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.answers import texts
 from bot.answers.answer import Answer
+from bot.answers.browse import (  # moved there; still importable from here
+    Category,
+    categories,
+    list_counts,
+)
 from bot.answers.render import LIST_BADGE
 from bot.channels.telegram import callbacks
 from bot.corpus.model import LISTS, Duty
@@ -58,23 +61,8 @@ def after_none_keyboard() -> InlineKeyboardMarkup:
 # -- browsing (/list) ----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Category:
-    name: str
-    duties: tuple[Duty, ...]
-
-
-def categories(duties: list[Duty], list_key: str) -> list[Category]:
-    """A list's categories in the order the published list gives them."""
-    grouped: dict[str, list[Duty]] = {}
-    for d in duties:
-        if d.list == list_key:
-            grouped.setdefault(d.category, []).append(d)
-    return [Category(name, tuple(items)) for name, items in grouped.items()]
-
-
 def lists_keyboard(duties: list[Duty]) -> InlineKeyboardMarkup:
-    counts = {key: sum(d.list == key for d in duties) for key in LISTS}
+    counts = list_counts(duties)
     return InlineKeyboardMarkup(
         [[_button(f"{LIST_BADGE[key]}（{counts[key]}项）", callbacks.list_(key))] for key in LISTS if counts[key]]
     )

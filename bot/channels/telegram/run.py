@@ -32,6 +32,23 @@ def _without_password(url: str) -> str:
     return f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
 
 
+NO_TOKEN = "TELEGRAM_BOT_TOKEN is not set: put the token from @BotFather in .env or the environment"
+REJECTED_TOKEN = "Telegram rejected TELEGRAM_BOT_TOKEN: check the token from @BotFather"
+
+
+def unreachable(settings: Settings, exc: NetworkError) -> str:
+    """The one line for a Bot API that cannot be reached at start-up (shared with `python -m bot all`)."""
+    where = api_urls(settings.telegram_base_url)[0] if settings.telegram_base_url else "api.telegram.org"
+    proxy = f" through {_without_password(settings.telegram_proxy)}" if settings.telegram_proxy \
+        else " (no TELEGRAM_PROXY set)"
+    return f"cannot reach the Telegram Bot API at {where}{proxy}: {exc}"
+
+
+def secrets_of(settings: Settings) -> list[str]:
+    """What logging must never print: the token and the proxy's password."""
+    return [settings.telegram_bot_token, urlsplit(settings.telegram_proxy).password or ""]
+
+
 def _fail(message: str, token: str = "", code: int = 1) -> int:
     if token:
         message = message.replace(token, "<REDACTED>")
@@ -51,21 +68,16 @@ def run(args: argparse.Namespace) -> int:
         return _fail(str(exc), code=2)
     token = settings.telegram_bot_token
     if not token:
-        return _fail("TELEGRAM_BOT_TOKEN is not set: put the token from @BotFather in .env or the environment",
-                     code=2)
-    proxy_password = urlsplit(settings.telegram_proxy).password or ""
-    configure_logging(settings.log_level, [token, proxy_password])
+        return _fail(NO_TOKEN, code=2)
+    configure_logging(settings.log_level, secrets_of(settings))
 
     app = build_application(settings)
     try:
         app.run_polling(allowed_updates=ALLOWED_UPDATES, bootstrap_retries=STARTUP_RETRIES)
     except InvalidToken:
-        return _fail("Telegram rejected TELEGRAM_BOT_TOKEN: check the token from @BotFather")
+        return _fail(REJECTED_TOKEN)
     except NetworkError as exc:
-        where = api_urls(settings.telegram_base_url)[0] if settings.telegram_base_url else "api.telegram.org"
-        proxy = f" through {_without_password(settings.telegram_proxy)}" if settings.telegram_proxy \
-            else " (no TELEGRAM_PROXY set)"
-        return _fail(f"cannot reach the Telegram Bot API at {where}{proxy}: {exc}", token)
+        return _fail(unreachable(settings, exc), token)
     except (CorpusError, IndexUnavailable) as exc:
         return _fail(str(exc), token)
     log.info("stopped")
