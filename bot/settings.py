@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -143,7 +144,7 @@ class Settings:
             return raw.strip() if raw is not None and raw.strip() != "" else None
 
         kwargs: dict = {}
-        converters = {
+        converters: dict[str, Callable[..., object]] = {
             "embedding_model": str,
             "corpus_dir": _path,
             "index_dir": _path,

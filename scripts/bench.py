@@ -25,8 +25,8 @@ sys.path.insert(0, str(ROOT))
 
 from bot.answers.render import format_answer  # noqa: E402
 from bot.corpus.model import load_duties, make_id, write_duties  # noqa: E402
-from bot.retrieval.embedders import load_embedder  # noqa: E402
 from bot.engine import ContactBook, Engine  # noqa: E402
+from bot.retrieval.embedders import load_embedder  # noqa: E402
 from bot.retrieval.live import SearcherHolder  # noqa: E402
 from bot.retrieval.opening import open_searcher  # noqa: E402
 from bot.retrieval.store import build_index  # noqa: E402

@@ -68,8 +68,10 @@ def held_out_rows(searcher) -> list[Row]:
     for k in range(FOLDS):
         fold_life = {t for i, (t, _) in enumerate(life) if i % FOLDS == k}
         fold_ref = {t for i, (t, _) in enumerate(refq) if i % FOLDS == k}
-        held = variant(searcher, keep=lambda p: not ((p.kind == "question" and p.text in fold_life)
-                                                      or (p.kind == "referral-question" and p.text in fold_ref)))
+        def keep(p, fold_life=fold_life, fold_ref=fold_ref) -> bool:
+            return not ((p.kind == "question" and p.text in fold_life)
+                        or (p.kind == "referral-question" and p.text in fold_ref))
+        held = variant(searcher, keep=keep)
         rows += score_rows(held, [(t, "life", [] if target.startswith("ref-") else [target],
                                    target if target.startswith("ref-") else None)
                                   for i, (t, target) in enumerate(life) if i % FOLDS == k])

@@ -76,7 +76,7 @@ def who_line(best: Match, matter: MatterAnswer | None, knowledge: Knowledge) -> 
 
 
 def _departments_named(best: Match, matter: MatterAnswer | None, duty_of) -> list[str]:
-    duties = [best.duty] if matter is None else [duty_of(i) for i in matter.items]
+    duties: list[Duty | None] = [best.duty] if matter is None else [duty_of(i) for i in matter.items]
     names: list[str] = []
     for d in duties:
         if d is None or d.discontinued:
@@ -141,6 +141,7 @@ def compose(result: SearchResult, knowledge: Knowledge, duty_of) -> Answer:
         answer.alternatives = alternatives(result, set())
     elif result.kind == "list":
         best = result.matches[0]
+        assert best.duty is not None  # the searcher describes every match with its item
         answer.matter = _matter(best.duty, knowledge, duty_of)
         answer.who = who_line(best, answer.matter, knowledge)
         in_matter = set(answer.matter.items) if answer.matter else {best.id}

@@ -1,6 +1,7 @@
 """The structured duty list: dataclasses and reading/writing `corpus/duties.jsonl`."""
 from __future__ import annotations
 
+import builtins
 import hashlib
 import json
 from collections.abc import Iterator
@@ -35,16 +36,16 @@ class Duty:
     number: int
     category: str
     title: str
-    departments: list[str] = field(default_factory=list)
-    department_duties: list[DepartmentSection] = field(default_factory=list)
-    town_duties: list[str] = field(default_factory=list)
-    penalties: list[str] = field(default_factory=list)
+    departments: builtins.list[str] = field(default_factory=builtins.list)
+    department_duties: builtins.list[DepartmentSection] = field(default_factory=builtins.list)
+    town_duties: builtins.list[str] = field(default_factory=builtins.list)
+    penalties: builtins.list[str] = field(default_factory=builtins.list)
     discontinued: bool = False
     # Extension: the printed reason for a returned item that ended
     # ("法律法规条款已失效，不再开展此项工作。"); empty otherwise.
     remark: str = ""
 
-    def departments_first(self, first: str = "") -> list[str]:
+    def departments_first(self, first: str = "") -> builtins.list[str]:
         """The departments, those named in `first` ("、"-joined) leading."""
         firsts = [d for d in first.split("、") if d in self.departments]
         return firsts + [d for d in self.departments if d not in firsts]

@@ -12,7 +12,7 @@ class SynonymTable:
     pairs: tuple[tuple[str, str], ...] = ()  # (variant, official), longest variants first
 
     @classmethod
-    def load(cls, path: Path) -> "SynonymTable":
+    def load(cls, path: Path) -> SynonymTable:
         """Read `official<TAB>variant1,variant2,…` lines (`#` comments); a missing file is an empty table."""
         if not path.exists():
             return cls()

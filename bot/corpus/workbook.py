@@ -484,9 +484,10 @@ def _read_sheet(ws: Worksheet, columns: tuple[Column, ...], problems: list[str],
     for cells in ws.iter_rows(min_row=2):
         values: dict[str, object] = {}
         for cell in cells:
-            name = wanted.get(cell.column)
-            if name is None:
+            column = wanted.get(cell.column)
+            if column is None:
                 continue
+            name = column
             if cell.data_type == "f":
                 values[name] = FORMULA
             elif cell.data_type == "e":
@@ -599,7 +600,7 @@ def _read_referrals(sheet: _Sheet) -> tuple[list[Referral], set[str]]:
             record = {"id": sheet.text(row, cells, "编号"), "name": sheet.text(row, cells, "名称"),
                       "where": sheet.text(row, cells, "去哪里办", one_line=False),
                       "numbers": sheet.lines(row, cells, "电话"), "questions": sheet.lines(row, cells, "示例问题")}
-            all_ids.add(record["id"])
+            all_ids.add(str(record["id"]))
             try:
                 referral = referral_from_record(record)
             except FieldError as exc:
@@ -680,8 +681,8 @@ def read_workbook(path: Path, files: CorpusFiles | None = None) -> tuple[Knowled
         problems.insert(0, f"missing sheet {ITEMS} (the items of the list); the workbook has {'、'.join(names)}")
     knowledge = Knowledge(duties=[])
     item_ids: set[str] = set()
-    if sheets.get(ITEMS):
-        items = sheets[ITEMS]
+    items = sheets.get(ITEMS)
+    if items is not None:
         duties, short_names, matters, item_ids = _read_items(items, "简称" in items.columns, "所属事项" in items.columns)
         knowledge.duties = duties
         knowledge.short_names = short_names if "简称" in items.columns else None
@@ -692,18 +693,20 @@ def read_workbook(path: Path, files: CorpusFiles | None = None) -> tuple[Knowled
     # problem of its own, reported, or no corpus was given), so ref-… 编号 are left unchecked.
     referral_ids: set[str] | None = None
     referrals_where = f"on sheet {REFERRALS}"
-    if sheets.get(REFERRALS):
-        knowledge.referrals, referral_ids = _read_referrals(sheets[REFERRALS])
+    referral_sheet = sheets.get(REFERRALS)
+    if referral_sheet is not None:
+        knowledge.referrals, referral_ids = _read_referrals(referral_sheet)
     elif REFERRALS not in names and files is not None:
         referrals_where = f"in {files.referrals.name} (the workbook has no sheet {REFERRALS})"
         try:
             referral_ids = {r.id for r in load_referrals(files.referrals)}  # a missing file: none
         except CorpusError as exc:
             problems.append(f"{exc} (kept as it is: the workbook has no sheet {REFERRALS})")
-    if sheets.get(QUESTIONS) and sheets.get(ITEMS):
-        knowledge.questions = _read_questions(sheets[QUESTIONS], item_ids, referral_ids, referrals_where)
-    if sheets.get(CONTACTS):
-        knowledge.contacts = _read_contacts(sheets[CONTACTS])
+    question_sheet, contact_sheet = sheets.get(QUESTIONS), sheets.get(CONTACTS)
+    if question_sheet is not None and items is not None:
+        knowledge.questions = _read_questions(question_sheet, item_ids, referral_ids, referrals_where)
+    if contact_sheet is not None:
+        knowledge.contacts = _read_contacts(contact_sheet)
     if problems:
         raise WorkbookError(path, problems)
     return knowledge, notes
@@ -725,19 +728,19 @@ def _plans(knowledge: Knowledge, files: CorpusFiles) -> list[_Plan]:
     plans = [_Plan(files.duties, f"{len(k.duties)} items", lambda p: write_duties(k.duties, p))]
     optional: list[tuple[Path, object, str, Callable[[Path], None]]] = [
         (files.questions, k.questions, f"{len(k.questions or [])} example questions",
-         lambda p: write_questions(p, k.questions)),
+         lambda p: write_questions(p, k.questions or [])),
         (files.referrals, k.referrals, f"{len(k.referrals or [])} out-of-list referrals",
-         lambda p: write_referrals(p, k.referrals)),
+         lambda p: write_referrals(p, k.referrals or [])),
         (files.short_names, k.short_names, f"{len(k.short_names or {})} short names",
-         lambda p: write_short_names(p, k.short_names)),
-        (files.matters, k.matters, f"{len(k.matters or [])} matters", lambda p: write_matters(p, k.matters)),
+         lambda p: write_short_names(p, k.short_names or {})),
+        (files.matters, k.matters, f"{len(k.matters or [])} matters", lambda p: write_matters(p, k.matters or [])),
     ]
     for path, value, what, writer in optional:
         if value is None:
             continue  # the workbook says nothing about this file: it stays as it is
         plans.append(_Plan(path, what, writer if value else None))
     if k.contacts is not None:  # a contacts file with its header alone is a valid empty list
-        plans.append(_Plan(files.contacts, f"{len(k.contacts)} contacts", lambda p: write_contacts(p, k.contacts)))
+        plans.append(_Plan(files.contacts, f"{len(k.contacts)} contacts", lambda p: write_contacts(p, k.contacts or [])))
     return plans
 
 

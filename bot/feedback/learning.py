@@ -37,7 +37,7 @@ def from_csv(path: Path) -> list[Candidate]:
 def existing_questions(path: Path) -> set[tuple[str, str]]:
     if not path.exists():
         return set()
-    return {(data.get("id"), str(data.get("q", "")).strip()) for _, data in iter_jsonl(path)}
+    return {(str(data.get("id")), str(data.get("q", "")).strip()) for _, data in iter_jsonl(path)}
 
 
 def new_candidates(candidates: list[Candidate], known_ids: set[str], questions_path: Path) -> tuple[list[Candidate], list[str]]:

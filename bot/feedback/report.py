@@ -5,7 +5,7 @@ import argparse
 import csv
 import html
 import sys
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from bot.feedback.question_log import LoggedQuestion, QuestionLog, Stats
@@ -18,7 +18,7 @@ FEEDBACK_WORDS = {"up": "👍", "down": "👎", None: ""}
 
 
 def day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=timezone.utc)
+    return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 def parse_day(text: str) -> date:
@@ -30,7 +30,7 @@ def parse_day(text: str) -> date:
 
 def add_log_arguments(parser: argparse.ArgumentParser, default_days: int, from_help: str) -> None:
     """--from/--to/--log, as scripts/report.py and scripts/learn.py take them."""
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     parser.add_argument("--from", dest="start", type=parse_day, default=today - timedelta(days=default_days - 1),
                         help=f"{from_help}, YYYY-MM-DD (default: the last {default_days} days)")
     parser.add_argument("--to", dest="end", type=parse_day, default=today, help="last day, inclusive (default: today)")
@@ -53,7 +53,7 @@ def open_existing_log(args: argparse.Namespace, settings: Settings) -> QuestionL
 
 def stats_text(qlog: QuestionLog, titles: dict[str, str], now: datetime | None = None) -> str:
     """The /stats reply (Telegram HTML)."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     today = qlog.stats(day_start(now.date()), now + timedelta(seconds=1))
     week = qlog.stats(now - timedelta(days=7), now + timedelta(seconds=1))
 
@@ -73,7 +73,7 @@ def stats_text(qlog: QuestionLog, titles: dict[str, str], now: datetime | None =
 def problems_text(qlog: QuestionLog, titles: dict[str, str] | None = None, limit: int = 15,
                   now: datetime | None = None) -> str:
     """The /unanswered reply: recent not-found and 👎 questions, what was shown and what the user chose."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     titles = titles or {}
     rows = qlog.problems(now - timedelta(days=30), now + timedelta(seconds=1), limit=limit)
     if not rows:

@@ -62,7 +62,7 @@ class DecisionModel:
         return "none"
 
     @classmethod
-    def load(cls, path: Path) -> "DecisionModel":
+    def load(cls, path: Path) -> DecisionModel:
         if not path.exists():
             return cls()
         data = json.loads(path.read_text(encoding="utf-8"))

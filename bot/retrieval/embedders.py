@@ -74,7 +74,7 @@ class SentenceTransformerEmbedder:
         self._model = SentenceTransformer(model_name, device="cpu")
         # Renamed in sentence-transformers 5; keep working with both.
         get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
-        self.dim = int(get_dim())
+        self.dim = int(get_dim() or 0)
         self._query_prefix, self._passage_prefix = prefixes_for(model_name, getattr(self._model, "prompts", None))
         self._batch_size = batch_size
 

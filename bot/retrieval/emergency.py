@@ -106,7 +106,7 @@ class EmergencyModel:
     threshold: float = 0.5
 
     @classmethod
-    def fit(cls, examples: list[EmergencyExample], vectors: np.ndarray) -> "EmergencyModel":
+    def fit(cls, examples: list[EmergencyExample], vectors: np.ndarray) -> EmergencyModel:
         x = _features(vectors, [e.q for e in examples])
         y = np.array([e.emergency for e in examples], dtype=np.float64)
         w, b = fit_logistic(x, y)
@@ -133,7 +133,7 @@ class EmergencyModel:
         (folder / "emergency_types.json").write_text(json.dumps(self.urgent_types), encoding="utf-8")
 
     @classmethod
-    def load(cls, folder: Path) -> "EmergencyModel | None":
+    def load(cls, folder: Path) -> EmergencyModel | None:
         if not (folder / "emergency.npz").exists():
             return None
         arrays = np.load(folder / "emergency.npz")

@@ -66,7 +66,7 @@ class LexicalState:
         (folder / "lexical_vocab.txt").write_text("\n".join(self.vocab) + "\n", encoding="utf-8")
 
     @classmethod
-    def load(cls, folder: Path) -> "LexicalState":
+    def load(cls, folder: Path) -> LexicalState:
         arrays = np.load(folder / "lexical.npz")
         vocab = (folder / "lexical_vocab.txt").read_text(encoding="utf-8").split("\n")[:-1]
         state = cls(vocab, arrays["indptr"], arrays["doc_ids"], arrays["weights"], int(arrays["n_docs"][0]))

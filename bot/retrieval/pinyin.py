@@ -26,7 +26,7 @@ class PinyinTable:
     words: dict[str, str] = field(default_factory=dict)  # "di bao" -> 低保 (the index's own word)
 
     @classmethod
-    def build(cls, vocabulary: dict[str, int]) -> "PinyinTable":
+    def build(cls, vocabulary: dict[str, int]) -> PinyinTable:
         """From the index's words and their document counts (the commoner word wins a shared sound)."""
         from pypinyin import Style, lazy_pinyin
 
@@ -48,7 +48,7 @@ class PinyinTable:
 
     def key(self, text: str) -> str | None:
         sounds = [self.chars.get(c) for c in text]
-        return None if any(s is None for s in sounds) else " ".join(sounds)  # type: ignore[misc]
+        return None if any(s is None for s in sounds) else " ".join(s for s in sounds if s)
 
     def correct(self, text: str) -> str:
         """The text with sound-alike typos of the index's words replaced (unchanged when none)."""
@@ -80,6 +80,6 @@ class PinyinTable:
                                                        ensure_ascii=False, sort_keys=True), encoding="utf-8")
 
     @classmethod
-    def load(cls, folder: Path) -> "PinyinTable":
+    def load(cls, folder: Path) -> PinyinTable:
         data = json.loads((folder / "pinyin.json").read_text(encoding="utf-8"))
         return cls(dict(data["chars"]), dict(data["words"]))

@@ -7,6 +7,7 @@ describe each match (the passage and department that matched).
 """
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -46,7 +47,7 @@ class Match:
     list: str
     category: str
     title: str
-    departments: list[str]
+    departments: builtins.list[str]
     matched: str
     matched_kind: str
     # The department section closest to the question (multi-department items), and
@@ -54,11 +55,11 @@ class Match:
     matched_department: str = ""
     penalty: bool = False  # the question matched one of the item's penalty clauses
     department_led: bool = False
-    town_points: list[str] = field(default_factory=list)
+    town_points: builtins.list[str] = field(default_factory=builtins.list)
     duty: Duty | None = field(default=None, repr=False, compare=False)
 
     @classmethod
-    def of(cls, duty: Duty, score: float = 0.0) -> "Match":
+    def of(cls, duty: Duty, score: float = 0.0) -> Match:
         """An item shown without a question to relate it to (its title is what "matched")."""
         return cls(id=duty.id, score=score, list=duty.list, category=duty.category, title=duty.display_title,
                    departments=list(duty.departments), matched=duty.display_title, matched_kind="title",
@@ -186,9 +187,9 @@ class Searcher:
         kind = self.index.decision.decide(f, best_ref >= 0)
         emergency = self.index.emergency.detect(qvec, text) if self.index.emergency is not None else None
         matches = [self.describe(int(i), float(fused[i]), qvec) for i in order[:top_k]]
-        closest = self.referrals[best_ref] if best_ref >= 0 else None
-        return SearchResult(question, text, kind, matches, prepared.note, closest if kind == "referral" else None,
-                            emergency, f, closest)
+        nearest_referral = self.referrals[best_ref] if best_ref >= 0 else None
+        return SearchResult(question, text, kind, matches, prepared.note, nearest_referral if kind == "referral" else None,
+                            emergency, f, nearest_referral)
 
     def duty(self, item_id: str) -> Duty | None:
         pos = self.position.get(item_id)

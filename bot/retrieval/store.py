@@ -17,7 +17,7 @@ import shutil
 import time
 import zipfile
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import faiss
@@ -186,7 +186,7 @@ def _cached_vectors(index_dir: Path, model: str) -> dict[str, np.ndarray]:
 def embed_queries_cached(texts: list[str], embedder: Embedder, cache: dict[str, np.ndarray]) -> np.ndarray:
     """Query embeddings (e5 embeds questions and passages differently), reusing the cache."""
     todo = sorted({t for t in texts if _text_key("q:" + t) not in cache})
-    fresh = {}
+    fresh: dict[str, np.ndarray] = {}
     for start in range(0, len(todo), BATCH):
         chunk = todo[start:start + BATCH]
         fresh.update(zip(chunk, embedder.embed_queries(chunk)))
@@ -197,6 +197,7 @@ def embed_queries_cached(texts: list[str], embedder: Embedder, cache: dict[str, 
 
 def make_faiss(vectors: np.ndarray) -> faiss.Index:
     dim = vectors.shape[1]
+    index: faiss.Index
     if len(vectors) > HNSW_THRESHOLD:
         index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = 80
@@ -257,7 +258,7 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = True) -
         row = {t: i for i, t in enumerate(query_texts)}
         emergency = EmergencyModel.fit(examples, qvectors[[row[e.q] for e in examples]])
 
-    stamp = datetime.now(timezone.utc)
+    stamp = datetime.now(UTC)
     build_id = f"{stamp:%Y%m%dT%H%M%S%f}-{os.getpid()}"
     counts: dict[str, int] = {}
     for p in passages:

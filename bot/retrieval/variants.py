@@ -9,7 +9,7 @@ import numpy as np
 
 from bot.retrieval.lexical import build_lexical
 from bot.retrieval.searcher import Searcher
-from bot.retrieval.store import target_documents, make_faiss
+from bot.retrieval.store import make_faiss, target_documents
 
 
 def variant(searcher, keep=None, vectors_extra=None, passages_extra=None, synonyms=None, config=None,

@@ -248,7 +248,7 @@ def iter_state_dict(e5: E5File):
         for suffix, hf_name, quantized, kind in _LAYER_TENSORS:
             src = f"l{layer}.{suffix}"
             shape = tuple(dims[k] for k in kind)
-            arr = e5.q4(src, shape) if quantized else e5.f32(src, shape)
+            arr = e5.q4(src, (shape[0], shape[1])) if quantized else e5.f32(src, shape)
             yield f"encoder.layer.{layer}.{hf_name}", arr
     # The pooler is not in the file and mean pooling never reads it; zeros make
     # loading deterministic and free of "newly initialized weights" warnings.

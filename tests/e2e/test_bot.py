@@ -16,7 +16,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -403,7 +403,7 @@ def test_burst_of_forty_questions_from_twenty_users(start_bot, telegram_stub, se
     assert len(tokens) == 40, "every answer has 👍 / 👎 tied to its own logged question"
     day = timedelta(days=1)
     logged = telegram_stub.wait_for(
-        lambda: (s := bot.qlog.stats(datetime.now(timezone.utc) - day, datetime.now(timezone.utc) + day)
+        lambda: (s := bot.qlog.stats(datetime.now(UTC) - day, datetime.now(UTC) + day)
                  ).questions == 40 and s, what="40 logged questions")
     assert logged.answered == 40
     assert {bot.qlog.get(t).question for t in tokens} == {prepare(q, 200).text for q in questions}

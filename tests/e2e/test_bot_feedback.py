@@ -20,7 +20,7 @@ import sqlite3
 import stat
 import time
 from contextlib import closing
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from test_bot import FLOOD, RIVER, ask, button_data, health, settle, tap  # noqa: F401 (health: autouse)
@@ -128,12 +128,12 @@ def wait_stats(stub, bot, **expected):
 
 
 def today(qlog: QuestionLog):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return qlog.stats(now - DAY, now + DAY)
 
 
 def pairs(qlog: QuestionLog):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return qlog.confirmed_pairs(now - DAY, now + DAY)
 
 
@@ -165,7 +165,7 @@ def test_every_question_is_logged_with_a_hashed_user_only(start_bot, telegram_st
     # Not found: logged too (its token is on no button), with the closest items it offered.
     stats = wait_stats(telegram_stub, bot, questions=3)
     assert (stats.answered, stats.referred) == (1, 1)
-    [third] = [r for r in bot.qlog.problems(datetime.now(timezone.utc) - DAY, datetime.now(timezone.utc) + DAY)
+    [third] = [r for r in bot.qlog.problems(datetime.now(UTC) - DAY, datetime.now(UTC) + DAY)
                if r.kind == "none"]
     assert (third.question, third.answered) == (searched(not_found), False)
     assert third.shown == shown_on(nothing) and TOKEN.fullmatch(third.token)
@@ -494,7 +494,7 @@ def test_an_unusable_log_means_answers_without_feedback_buttons(start_bot, teleg
 def test_old_questions_are_pruned_at_start_up(start_bot, telegram_stub, searcher, tmp_path):
     path = tmp_path / "log" / "questions.sqlite3"
     qlog = QuestionLog(path)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     someone = qlog.user_hash(1)
     qlog.record_question("0123456789ab", someone, "很久以前问的", "list", ["basic-084"],
                          at=now - timedelta(days=200))

@@ -17,6 +17,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+# The exported folder is for sentence-transformers, an optional extra (`pip install -e '.[st]'`).
+pytest.importorskip("sentence_transformers", reason="the optional [st] extra (sentence-transformers, torch) "
+                    "is not installed")
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:  # the package may not be installed in the venv
     sys.path.insert(0, str(REPO_ROOT))

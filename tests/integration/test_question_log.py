@@ -4,7 +4,7 @@ from __future__ import annotations
 import csv
 import sqlite3
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from bot.feedback.learning import from_csv
 from bot.feedback.question_log import QuestionLog
@@ -16,7 +16,7 @@ from bot.feedback.report import (
 )
 from bot.retrieval.opening import open_searcher
 
-NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 _counter = iter(range(10**9))
 
 
@@ -83,7 +83,7 @@ def test_concurrent_writers_during_a_burst(tmp_path):
     for t in threads:
         t.join()
     assert not errors
-    s = logs[0].stats(datetime.now(timezone.utc) - timedelta(hours=1), datetime.now(timezone.utc) + timedelta(hours=1))
+    s = logs[0].stats(datetime.now(UTC) - timedelta(hours=1), datetime.now(UTC) + timedelta(hours=1))
     assert s.questions == 500 and s.feedback_up == 500 and s.answered == 260
 
 
@@ -161,7 +161,7 @@ def test_two_writers_on_one_file_keep_every_row(tmp_path):
         t.join()
     for name, qlog in (("bot", bot), ("web", web)):
         qlog.record_feedback(tokens[name][-1], "up")
-    s = bot.stats(datetime.now(timezone.utc) - timedelta(hours=1), datetime.now(timezone.utc) + timedelta(hours=1))
+    s = bot.stats(datetime.now(UTC) - timedelta(hours=1), datetime.now(UTC) + timedelta(hours=1))
     assert s.questions == 400 and s.feedback_up == 2
     assert web.get(tokens["bot"][-1]).channel == "bot" and bot.owner(tokens["web"][0]) == web.user_hash(0)
 

@@ -15,13 +15,14 @@ import shutil
 import subprocess
 import sys
 import time
+from datetime import UTC
 from pathlib import Path
 
 import pytest
 from telegram_stub import TelegramStub
 
 from bot.answers import texts
-from bot.corpus.model import CorpusError, load_duties
+from bot.corpus.model import CorpusError
 from bot.feedback.question_log import QuestionLog
 from bot.retrieval.embedders import load_embedder
 from bot.retrieval.opening import open_searcher
@@ -322,6 +323,6 @@ def test_rows_still_queued_at_shutdown_are_counted_in_a_warning(caplog):
 
 
 def _today():
-    from datetime import datetime, timedelta, timezone
-    now = datetime.now(timezone.utc)
+    from datetime import datetime, timedelta
+    now = datetime.now(UTC)
     return now - timedelta(days=1), now + timedelta(days=1)

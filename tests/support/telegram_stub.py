@@ -27,17 +27,19 @@ from __future__ import annotations
 
 import http.client
 import json
+import random
 import re
 import socket
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from http import HTTPStatus
 from email.parser import BytesParser
 from email.policy import HTTP
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 BOT_ID = 777000111
@@ -146,6 +148,7 @@ class Fault:
     times: int = 1
     kind: str = "status"  # "status" (answer with `status`), "drop-before", "drop-after", "slow"
     seconds: float = 0.0  # "slow": how long the answer is held back
+    probability: float = 1.0  # each call meets the fault with this chance (the stub's seeded random)
 
 
 @dataclass
@@ -166,8 +169,9 @@ class _Server(ThreadingHTTPServer):
 class TelegramStub:
     """The server plus the test-facing API: queue updates, read calls, inject faults."""
 
-    def __init__(self, token: str = "123456:TEST-token-abcdefghijklmnopqrstuvwx") -> None:
+    def __init__(self, token: str = "123456:TEST-token-abcdefghijklmnopqrstuvwx", seed: int = 13) -> None:
         self.token = token
+        self.random = random.Random(seed)  # decides faults given with a probability
         self.calls: list[Call] = []
         self.cond = threading.Condition()
         self._updates: list[dict] = []
@@ -199,7 +203,7 @@ class TelegramStub:
     def _serving_thread(server: ThreadingHTTPServer) -> threading.Thread:
         return threading.Thread(target=server.serve_forever, args=(0.05,), name="telegram-stub", daemon=True)
 
-    def start(self) -> "TelegramStub":
+    def start(self) -> TelegramStub:
         self._thread.start()
         return self
 
@@ -215,29 +219,35 @@ class TelegramStub:
         self._server.server_close()
 
     # -- faults -------------------------------------------------------------
-    def fail_next(self, method: str, status: int, retry_after: int = 0, times: int = 1) -> None:
+    def fail_next(self, method: str, status: int, retry_after: int = 0, times: int = 1,
+                  probability: float = 1.0) -> None:
+        """The next `times` calls of `method` are answered with `status` (429: with retry_after)."""
         with self.cond:
-            self._faults.append(Fault(method, status, retry_after, times))
+            self._faults.append(Fault(method, status, retry_after, times, probability=probability))
 
     def delay(self, method: str, seconds: float) -> None:
         """Hold every call of `method` for `seconds` before processing it (0 to stop)."""
         with self.cond:
             self._delays[method] = seconds
 
-    def drop_after_processing(self, method: str, times: int = 1) -> None:
-        """The next `times` calls are processed, then their connection is closed unanswered."""
-        with self.cond:
-            self._faults.append(Fault(method, 200, times=times, kind="drop-after"))
+    def drop_after_processing(self, method: str, times: int = 1, probability: float = 1.0) -> None:
+        """The next `times` calls are processed, then their connection is closed unanswered.
 
-    def drop_before_processing(self, method: str, times: int = 1) -> None:
+        probability < 1: each call is dropped with that chance, until `times` have been.
+        """
+        with self.cond:
+            self._faults.append(Fault(method, 200, times=times, kind="drop-after", probability=probability))
+
+    def drop_before_processing(self, method: str, times: int = 1, probability: float = 1.0) -> None:
         """The next `times` calls are read, then their connection is closed without processing them."""
         with self.cond:
-            self._faults.append(Fault(method, DROPPED, times=times, kind="drop-before"))
+            self._faults.append(Fault(method, DROPPED, times=times, kind="drop-before", probability=probability))
 
-    def slow(self, method: str, seconds: float, times: int = 1) -> None:
+    def slow(self, method: str, seconds: float, times: int = 1, probability: float = 1.0) -> None:
         """The next `times` calls are processed at once and answered after `seconds`."""
         with self.cond:
-            self._faults.append(Fault(method, 200, times=times, kind="slow", seconds=seconds))
+            self._faults.append(Fault(method, 200, times=times, kind="slow", seconds=seconds,
+                                      probability=probability))
 
     def clear_faults(self) -> None:
         with self.cond:
@@ -553,6 +563,8 @@ class TelegramStub:
         with self.cond:
             for fault in self._faults:
                 if fault.method == method and fault.kind in kinds:
+                    if fault.probability < 1.0 and self.random.random() >= fault.probability:
+                        continue
                     fault.times -= 1
                     if fault.times <= 0:
                         self._faults.remove(fault)
@@ -755,7 +767,7 @@ class ForwardProxy:
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="forward-proxy", daemon=True)
 
-    def start(self) -> "ForwardProxy":
+    def start(self) -> ForwardProxy:
         self._thread.start()
         return self
 

@@ -897,7 +897,7 @@ def test_error_script_leaves_existing_output_alone(case, tmp_path):
     src = tmp_path / "source.txt"
     src.write_text(text, encoding="utf-8")
     out = tmp_path / "duties.jsonl"
-    old = '{"id": "basic-001"}\n'.encode("utf-8") + "旧内容\n".encode("utf-8")
+    old = b'{"id": "basic-001"}\n' + "旧内容\n".encode()
     out.write_bytes(old)
     r = run_script(src, "-o", out)
     assert r.returncode == 1

@@ -43,6 +43,11 @@ def _query(update: Update) -> CallbackQuery:
     return update.callback_query
 
 
+def _chat_id(query: CallbackQuery) -> int:
+    assert query.message is not None  # CallbackQueryHandlers only get taps on messages (see _query)
+    return query.message.chat.id
+
+
 async def on_item(update: Update, context: Context) -> None:
     """An item from /list or an alternative under an answer: its card."""
     query, fields, data = _query(update), _fields(context), context.bot_data
@@ -51,7 +56,7 @@ async def on_item(update: Update, context: Context) -> None:
         await _stale(query, context)
         return
     await data.delivery.answer_query(query)
-    await data.delivery.send_html(context.bot, query.message.chat.id, format_duty_card(duty, data.engine.short(duty)),
+    await data.delivery.send_html(context.bot, _chat_id(query), format_duty_card(duty, data.engine.short(duty)),
                                   detail_keyboard(duty))
     token = fields.get("token")
     if token and (await data.usage.owned(token, query.from_user.id)).by_asker:
@@ -65,7 +70,7 @@ async def on_full(update: Update, context: Context) -> None:
         await _stale(query, context)
         return
     await data.delivery.answer_query(query)
-    await data.delivery.send_html(context.bot, query.message.chat.id, format_duty_detail(duty, data.engine.short(duty)))
+    await data.delivery.send_html(context.bot, _chat_id(query), format_duty_detail(duty, data.engine.short(duty)))
 
 
 async def on_ask(update: Update, context: Context) -> None:
@@ -75,7 +80,7 @@ async def on_ask(update: Update, context: Context) -> None:
         await _stale(query, context)
         return
     await context.bot_data.delivery.answer_query(query)
-    await answer_question(context, Asker(query.message.chat.id, query.from_user.id), texts.EXAMPLE_QUESTIONS[index],
+    await answer_question(context, Asker(_chat_id(query), query.from_user.id), texts.EXAMPLE_QUESTIONS[index],
                          echo=True)
 
 
@@ -143,6 +148,7 @@ async def on_vote(update: Update, context: Context) -> None:
     await data.delivery.answer_query(query, texts.THANKS_DOWN)
     shown = [(d, data.engine.short(d)) for d in (data.engine.duty(i) for i in owned.question.shown) if d is not None]
     message = query.message
+    assert message is not None
     reply_to = message.message_id if message.chat.type != ChatType.PRIVATE else None
     await data.delivery.send_html(context.bot, message.chat.id, texts.PICK_RIGHT,
                                   correction_keyboard(fields["token"], shown), reply_to=reply_to)
@@ -169,7 +175,7 @@ async def on_fix(update: Update, context: Context) -> None:
         return
     short = data.engine.short(duty)
     await data.delivery.edit_html(query, texts.FIXED.format(title=e(short)))
-    await data.delivery.send_html(context.bot, query.message.chat.id, format_duty_card(duty, short),
+    await data.delivery.send_html(context.bot, _chat_id(query), format_duty_card(duty, short),
                                   detail_keyboard(duty))
 
 

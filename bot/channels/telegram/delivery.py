@@ -128,10 +128,11 @@ class Delivery:
                 last = i == len(chunks) - 1
                 reply = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to and i == 0 else None
                 try:
-                    sent.append(await self.call(
-                        lambda chunk=chunk, last=last, reply=reply: bot.send_message(
-                            chat_id, chunk, reply_markup=markup if last else None, reply_parameters=reply),
-                        "sendMessage"))
+                    def send(chunk: str = chunk, last: bool = last,
+                             reply: ReplyParameters | None = reply) -> Awaitable[Message]:
+                        return bot.send_message(chat_id, chunk, reply_markup=markup if last else None,
+                                                reply_parameters=reply)
+                    sent.append(await self.call(send, "sendMessage"))
                 except NetworkError as exc:
                     if not probably_delivered(exc):
                         raise

@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
-
 from telegram.error import InvalidToken, NetworkError  # noqa: E402
 
 from bot.channels.telegram.app import ALLOWED_UPDATES, api_urls, build_application  # noqa: E402
