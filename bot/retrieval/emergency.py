@@ -66,18 +66,24 @@ def _features(vectors: np.ndarray, texts: list[str]) -> np.ndarray:
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
-    """L2-regularised logistic regression by full-batch gradient descent (balanced classes)."""
-    w = np.zeros(x.shape[1], dtype=np.float64)
+    """L2-regularised logistic regression by full-batch gradient descent (balanced classes).
+
+    float32 throughout: a float64 weight vector would make numpy copy the whole matrix up to
+    float64 on every step (that made a build take minutes)."""
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    xt = np.ascontiguousarray(x.T)
+    w = np.zeros(x.shape[1], dtype=np.float32)
     b = 0.0
     pos = max(1, int(y.sum()))
     neg = max(1, len(y) - pos)
-    weight = np.where(y > 0, len(y) / (2 * pos), len(y) / (2 * neg))
+    weight = np.where(y > 0, len(y) / (2 * pos), len(y) / (2 * neg)).astype(np.float32)
+    target = y.astype(np.float32)
     for _ in range(EPOCHS):
-        p = 1 / (1 + np.exp(-(x @ w + b)))
-        g = (p - y) * weight
-        w -= LEARNING_RATE * (x.T @ g / len(y) + L2 * w)
+        p = 1 / (1 + np.exp(-(x @ w + np.float32(b))))
+        g = (p - target) * weight
+        w -= np.float32(LEARNING_RATE) * (xt @ g / np.float32(len(y)) + np.float32(L2) * w)
         b -= LEARNING_RATE * float(g.mean())
-    return w.astype(np.float32), float(b)
+    return w, float(b)
 
 
 def held_out_threshold(x: np.ndarray, y: np.ndarray) -> float:

@@ -138,8 +138,7 @@ class Searcher:
     # -- describing a match ----------------------------------------------------
     def _passage_scores(self, target: int, qvec: np.ndarray) -> list[tuple[float, Passage]]:
         pids = self.target_passages[target]
-        vecs = np.vstack([self.index.faiss_index.reconstruct(int(p)) for p in pids])
-        sims = vecs @ qvec
+        sims = self.index.faiss_index.reconstruct_batch(np.asarray(pids, dtype=np.int64)) @ qvec
         return sorted(((float(s), self.index.passages[p]) for s, p in zip(sims, pids)), key=lambda x: -x[0])
 
     def describe(self, item: int, score: float, qvec: np.ndarray) -> Match:
