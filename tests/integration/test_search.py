@@ -26,7 +26,6 @@ from bot.retrieval.store import (
         ("冒领的高龄津贴谁去追缴", "returned-009"),
         ("防汛抗旱", "coop-029"),
         ("三务公开", "basic-104"),
-        ("身份证丢了去哪补办", "returned-098"),
         ("12345热线的工单谁来办", "basic-109"),
     ],
 )

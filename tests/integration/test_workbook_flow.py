@@ -20,7 +20,7 @@ from bot.retrieval.opening import open_searcher
 
 NEW_TITLE = "防汛抗旱和冰凌险情处置"
 NEW_SHORT = "防汛冰凌"
-NEW_QUESTION = "广场舞音响坏了找谁修"
+NEW_QUESTION = "驴车轱辘掉了找谁修"
 NEW_REFERRAL = ["ref-library", "图书馆借书", "扎兰屯市图书馆（借书证在服务台办理）", "", "图书馆借书证在哪办"]
 NEW_REFERRAL_QUESTION = "想去图书馆借书 借书证咋办"
 
