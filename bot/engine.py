@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 
 from bot.answers.answer import Answer
-from bot.answers.compose import Knowledge, compose
+from bot.answers.compose import Knowledge, compose, short_of
 from bot.corpus.contacts import Contact, load_contacts
 from bot.corpus.model import CorpusError, Duty
 from bot.retrieval.live import SearcherHolder
@@ -75,8 +75,7 @@ class Engine:
 
     def short(self, duty: Duty) -> str:
         searcher = self.holder.searcher
-        shorts = searcher.index.shorts if searcher else {}
-        return shorts.get(duty.id) or duty.display_title.rstrip("。")[:12]
+        return short_of(duty, searcher.index.shorts if searcher else {})
 
 
 def open_engine(settings, build_if_needed: bool = False, progress: bool = False) -> Engine:

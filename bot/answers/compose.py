@@ -45,8 +45,13 @@ class Knowledge:
         self.contact_by_name = {c.name: c for c in self.contacts}
 
 
+def short_of(duty: Duty, shorts: dict[str, str]) -> str:
+    """The item's short name; an item without one gets the head of its title."""
+    return shorts.get(duty.id) or duty.display_title.rstrip("。")[:12]
+
+
 def short_name(duty: Duty, knowledge: Knowledge) -> str:
-    return knowledge.shorts.get(duty.id) or duty.display_title.rstrip("。")[:12]
+    return short_of(duty, knowledge.shorts)
 
 
 def _matter(best: Duty, knowledge: Knowledge, duty_of) -> MatterAnswer | None:

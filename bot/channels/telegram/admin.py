@@ -37,24 +37,24 @@ def _titles(context: Context) -> dict[str, str]:
     return {d.id: engine.short(d) for d in searcher.duties} if searcher else {}
 
 
-async def on_stats(update: Update, context: Context) -> None:
-    """Questions today and in 7 days, answered rate (corrected answers count as wrong), top items, 👎 rate."""
-    chat_id = await _admin(update, context, "/stats", private_only=True)
+async def _log_listing(update: Update, context: Context, command: str, text_of) -> None:
+    """An admin listing from the question log, in private chats only (it shows others' questions)."""
+    chat_id = await _admin(update, context, command, private_only=True)
     if chat_id is None:
         return
     data = context.bot_data
-    html = await data.usage.read(stats_text, _titles(context)) if data.usage.available else texts.LOG_UNAVAILABLE
+    html = await data.usage.read(text_of, _titles(context)) if data.usage.available else texts.LOG_UNAVAILABLE
     await data.delivery.send_html(context.bot, chat_id, html)
+
+
+async def on_stats(update: Update, context: Context) -> None:
+    """Questions today and in 7 days, answered rate (corrected answers count as wrong), top items, 👎 rate."""
+    await _log_listing(update, context, "/stats", stats_text)
 
 
 async def on_unanswered(update: Update, context: Context) -> None:
     """Recent not-found and 👎 questions: what was shown and what the user chose."""
-    chat_id = await _admin(update, context, "/unanswered", private_only=True)
-    if chat_id is None:
-        return
-    data = context.bot_data
-    html = await data.usage.read(problems_text, _titles(context)) if data.usage.available else texts.LOG_UNAVAILABLE
-    await data.delivery.send_html(context.bot, chat_id, html)
+    await _log_listing(update, context, "/unanswered", problems_text)
 
 
 async def on_reload(update: Update, context: Context) -> None:
