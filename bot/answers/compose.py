@@ -29,6 +29,10 @@ MAX_ALTERNATIVES = 3
 # three does (8 of the 11 questions whose first item is wrong), with 0.56 and 1.23 buttons per
 # answer instead of 3 (docs/experiments/alternatives_gap.py, docs/evaluation.md); 0.06 for now.
 ALTERNATIVE_GAP = 0.06
+# On life-dev, 0.10 keeps 22 of the 23 turned-away in-list questions whose gold item was among the
+# buttons, and cuts out-of-list answers with an unrelated button from 90 of 96 to 24
+# (docs/experiments/alternatives_floor.py, docs/evaluation.md).
+ALTERNATIVE_MIN_CONFIDENCE = 0.10
 MAX_WHO_PARTS = 3
 
 
@@ -109,8 +113,14 @@ def contact_lines(names: list[str], knowledge: Knowledge, town: bool) -> list[Co
 
 
 def alternatives(result: SearchResult, skip: set[str]) -> list[Match]:
-    """Other items close enough to the best one to be worth a tap (none when nothing is close)."""
+    """Other items close enough to the best one to be worth a tap (none when nothing is close).
+
+    Under a referral or "not found", list items are offered only when the decision gave the
+    best one some chance: otherwise "也可能相关" shows whatever is nearest (信用社卡冻结 →
+    三位一体改革)."""
     if not result.matches:
+        return []
+    if result.kind != "list" and result.confidence < ALTERNATIVE_MIN_CONFIDENCE:
         return []
     top = result.matches[0].score
     return [m for m in result.matches if m.id not in skip and top - m.score <= ALTERNATIVE_GAP][:MAX_ALTERNATIVES]

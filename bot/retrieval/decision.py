@@ -14,14 +14,16 @@ from pathlib import Path
 
 import numpy as np
 
-FEATURES = ("dense", "margin", "lexical", "referral", "referral_gap", "agreement", "referral_share")
+FEATURES = ("dense", "margin", "lexical", "referral", "referral_gap", "agreement", "referral_share",
+            "referral_lexical")
 LEXICAL_CAP = 10.0  # BM25 evidence beyond this adds nothing (a long question sums many words)
 
 
 def features(item_dense: np.ndarray, lexical_best: float, referral_dense: float, agreement: float = 0.0,
-             referral_share: float = 0.0) -> dict[str, float]:
-    """The decision's inputs: the per-item best cosines, the best BM25, the best referral cosine, and
-    among the closest passages the share pointing at the best item and at referrals."""
+             referral_share: float = 0.0, referral_lexical: float = 0.0) -> dict[str, float]:
+    """The decision's inputs: the per-item best cosines, the best BM25, the best referral cosine,
+    among the closest passages the share pointing at the best item and at referrals, and the
+    best referral's BM25 ("银行卡" is strong word evidence for the bank, whatever the cosines say)."""
     order = np.sort(item_dense)[::-1]
     best = float(order[0]) if len(order) else 0.0
     second = float(order[1]) if len(order) > 1 else 0.0
@@ -33,6 +35,7 @@ def features(item_dense: np.ndarray, lexical_best: float, referral_dense: float,
         "referral_gap": referral_dense - best,
         "agreement": agreement,
         "referral_share": referral_share,
+        "referral_lexical": min(referral_lexical, LEXICAL_CAP) / LEXICAL_CAP,
     }
 
 

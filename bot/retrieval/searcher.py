@@ -84,6 +84,7 @@ class SearchResult:
     emergency: str | None = None  # kind of danger now ("forest_fire", "gas", …), see emergency.py
     features: dict[str, float] = field(default_factory=dict)  # what the decision saw
     closest_referral: Referral | None = None  # the best referral, whatever the decision
+    confidence: float = 0.0  # the decision's probability that the best item answers
 
     @property
     def answered(self) -> bool:
@@ -182,13 +183,17 @@ class Searcher:
         f = features(best[:n], float(lexical[:n].max()) if n else 0.0,
                      float(best[n:][best_ref]) if best_ref >= 0 else 0.0,
                      agreement=float(np.mean(closest == order[0])) if len(closest) else 0.0,
-                     referral_share=float(np.mean(closest >= n)) if len(closest) else 0.0)
-        kind = self.index.decision.decide(f, best_ref >= 0)
-        emergency = self.index.emergency.detect(qvec, text) if self.index.emergency is not None else None
+                     referral_share=float(np.mean(closest >= n)) if len(closest) else 0.0,
+                     referral_lexical=float(lexical[n:].max()) if len(lexical) > n else 0.0)
+        decision = self.index.decision
+        confidence = decision.probability(f)
+        kind = decision.decide(f, best_ref >= 0)
+        emergency = (self.index.emergency.detect(qvec, text, lambda tail: self.embedder.embed_queries([tail])[0])
+                     if self.index.emergency is not None else None)
         matches = [self.describe(int(i), float(fused[i]), qvec) for i in order[:top_k]]
         nearest_referral = self.referrals[best_ref] if best_ref >= 0 else None
         return SearchResult(question, text, kind, matches, prepared.note, nearest_referral if kind == "referral" else None,
-                            emergency, f, nearest_referral)
+                            emergency, f, nearest_referral, confidence)
 
     def duty(self, item_id: str) -> Duty | None:
         pos = self.position.get(item_id)

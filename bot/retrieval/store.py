@@ -32,17 +32,18 @@ from bot.corpus.short_names import load_short_names
 from bot.corpus.synonyms import SynonymTable
 from bot.retrieval.decision import DecisionModel
 from bot.retrieval.embedders import Embedder
-from bot.retrieval.emergency import EmergencyExample, EmergencyModel, load_examples
+from bot.retrieval.emergency import EmergencyExample, EmergencyModel, bare_statement, load_examples
 from bot.retrieval.lexical import LexicalState, build_lexical
 from bot.retrieval.passages import Passage, build_passages
 from bot.retrieval.pinyin import PinyinTable
 from bot.settings import Settings
 
-FORMAT = 2
+FORMAT = 3  # 3: the emergency detector and its kind are small neural classifiers
 # Corpus files a build copies and answers from (besides duties.jsonl); missing ones are optional.
 CORPUS_FILES = ("questions.jsonl", "synonyms.tsv", "referrals.jsonl", "matters.jsonl", "short_names.tsv",
                 "emergency.jsonl", "decision.json")
 BATCH = 64
+EMERGENCY_KEY_FILE = "emergency.key"
 # Above this many vectors an exact scan gets slow; HNSW keeps question latency flat.
 HNSW_THRESHOLD = 200_000
 KEEP_BUILDS = 3  # the live build and two to fall back on
@@ -195,6 +196,54 @@ def embed_queries_cached(texts: list[str], embedder: Embedder, cache: dict[str, 
     return np.stack([fresh[t] if t in fresh else cache[_text_key("q:" + t)] for t in texts]).astype(np.float32)
 
 
+URGENT_NUMBERS = frozenset({"110", "119", "120", "122", "12119"})
+
+
+def ordinary_calm_examples(corpus: Corpus) -> list[EmergencyExample]:
+    """Calm examples besides the written pairs: every example question of the list (from life and
+    in the list's own wording) and of the referrals that are not emergency services, each also
+    without its "归谁管" tail, so everyday questions and bare statements do not raise alarms."""
+    texts = [q.q for q in corpus.questions]
+    texts += [q for r in corpus.referrals if not set(r.numbers) & URGENT_NUMBERS for q in r.questions]
+    texts += [bare for bare in map(bare_statement, texts) if bare]
+    return [EmergencyExample(q, False, ordinary=True) for q in dict.fromkeys(texts)]
+
+
+# The everyday questions are background calm examples: a few added or removed (a learned
+# question, an edited example) do not call for a refit, which takes a minute.
+ORDINARY_DRIFT = 0.05
+
+
+def examples_key(examples: list[EmergencyExample], model: str) -> str:
+    """What the emergency model is fitted from (JSON): the recipe and written examples as one
+    digest, and a short digest per everyday question."""
+    from bot.retrieval import emergency, mlp
+
+    recipe = (FORMAT, model, mlp.HIDDEN, mlp.EPOCHS, mlp.LEARNING_RATE, mlp.WEIGHT_DECAY,
+              emergency.HASH_BUCKETS, emergency.MAX_FALSE_ALARMS_WRITTEN, emergency.MAX_FALSE_ALARMS_ORDINARY)
+    digest = hashlib.sha256(repr(recipe).encode())
+    for e in examples:
+        if not e.ordinary:
+            digest.update(json.dumps([e.q, e.emergency, e.type], ensure_ascii=False).encode())
+    ordinary = sorted(hashlib.sha256(e.q.encode()).hexdigest()[:10] for e in examples if e.ordinary)
+    return json.dumps({"written": digest.hexdigest(), "ordinary": ordinary})
+
+
+def _reusable_emergency(index_dir: Path, key: str) -> EmergencyModel | None:
+    """The live build's emergency model when it was fitted from the same written examples and
+    nearly the same everyday questions: a list edit (a title, a phone, a learned question)
+    should not pay for a refit."""
+    live = current_path(index_dir)
+    try:
+        old, new = json.loads((live / EMERGENCY_KEY_FILE).read_text(encoding="utf-8")), json.loads(key)
+        changed = len(set(old["ordinary"]) ^ set(new["ordinary"]))
+        if old["written"] == new["written"] and changed <= ORDINARY_DRIFT * max(1, len(new["ordinary"])):
+            return EmergencyModel.load(live)
+    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile):
+        pass
+    return None
+
+
 def make_faiss(vectors: np.ndarray) -> faiss.Index:
     dim = vectors.shape[1]
     index: faiss.Index
@@ -247,16 +296,17 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = True) -
     counts_per_word = {w: int(lexical.indptr[i + 1] - lexical.indptr[i]) for i, w in enumerate(lexical.vocab)}
     pinyin = PinyinTable.build(counts_per_word)
     emergency = None
+    emergency_key = ""
     query_texts: list[str] = []
     if corpus.emergency:
-        # Calm examples besides the written pairs: every example question from life (none of
-        # them is about danger now), so ordinary questions do not raise false alarms.
-        examples = corpus.emergency + [EmergencyExample(q.q, False) for q in corpus.questions
-                                       if q.source == "life"]
+        examples = corpus.emergency + ordinary_calm_examples(corpus)
         query_texts = list(dict.fromkeys(e.q for e in examples))
         qvectors = embed_queries_cached(query_texts, embedder, cache)
         row = {t: i for i, t in enumerate(query_texts)}
-        emergency = EmergencyModel.fit(examples, qvectors[[row[e.q] for e in examples]])
+        emergency_key = examples_key(examples, embedder.name)
+        emergency = _reusable_emergency(settings.index_dir, emergency_key)
+        if emergency is None:
+            emergency = EmergencyModel.fit(examples, qvectors[[row[e.q] for e in examples]])
 
     stamp = datetime.now(UTC)
     build_id = f"{stamp:%Y%m%dT%H%M%S%f}-{os.getpid()}"
@@ -286,6 +336,7 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = True) -
         pinyin.save(tmp)
         if emergency is not None:
             emergency.save(tmp)
+            (tmp / EMERGENCY_KEY_FILE).write_text(emergency_key, encoding="utf-8")
             np.save(tmp / "query_vectors.npy", qvectors)
             (tmp / "query_texts.json").write_text(json.dumps(query_texts, ensure_ascii=False), encoding="utf-8")
         (tmp / "meta.json").write_text(json.dumps(asdict(meta), ensure_ascii=False, indent=1), encoding="utf-8")

@@ -43,13 +43,18 @@ def test_nothing_fits_is_said_plainly(engine, question):
     assert "没有找到" in to_plain(format_answer(answer))
 
 
-@pytest.mark.parametrize("question, first_number", [
-    ("后山冒黑烟了 火头往屯子这边走 咋整啊", "119"),
-    ("有人掉冰窟窿里了 快来人啊", "110"),
-    ("屋里一股煤气味 我妈晕倒了", "119"),
-    ("村口两台车撞了 有人流血了", "122"),
+@pytest.mark.parametrize("question, first_number, kind", [
+    ("俺们屯后山冒烟了 咋整啊", "119", "forest_fire"),
+    ("有人掉冰窟窿里了 快来人啊", "110", "ice"),
+    ("屋里一股煤气味 我妈晕倒了", "119", "gas"),
+    ("村口两台车撞了 有人流血了", "122", "traffic"),
+    ("俺爹上山放羊到现在没回来 天都黑透了 电话也打不通", "110", "missing"),
+    ("孩子把农药当饮料喝了 直吐", "120", "poisoning"),
+    ("那个 嗯 领导您好 我是东屯的网格员 跟您说个事啊 我们屯老李家今年收成挺好 刚把粮卖了 "
+     "结果刚才他家仓房着火了 火苗子老高 老李还在里头没出来 咋整啊", "119", "fire"),
 ])
-def test_danger_now_puts_the_emergency_number_first(engine, question, first_number):
+def test_danger_now_puts_the_emergency_number_first(engine, searcher, question, first_number, kind):
+    assert searcher.search(question).emergency == kind
     answer = engine.ask(question)
     assert answer.emergency is not None and answer.emergency.numbers[0] == first_number
     html = format_answer(answer)

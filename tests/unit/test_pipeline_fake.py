@@ -50,9 +50,10 @@ def fake_searcher(tmp_path_factory):
 
 def test_features_describe_best_margin_and_referral():
     import numpy as np
-    f = features(np.array([0.9, 0.8, 0.1]), 20.0, 0.95, agreement=0.3, referral_share=0.5)
+    f = features(np.array([0.9, 0.8, 0.1]), 20.0, 0.95, agreement=0.3, referral_share=0.5, referral_lexical=4.0)
     assert f == pytest.approx({"dense": 0.9, "margin": 0.1, "lexical": 1.0, "referral": 0.95,
-                               "referral_gap": 0.05, "agreement": 0.3, "referral_share": 0.5})
+                               "referral_gap": 0.05, "agreement": 0.3, "referral_share": 0.5,
+                               "referral_lexical": 0.4})
 
 
 def test_decision_three_ways():
@@ -87,7 +88,7 @@ def test_typo_repair_uses_the_index_vocabulary(fake_searcher):
 
 def test_emergency_model_is_fitted_at_build(fake_searcher):
     model = fake_searcher.index.emergency
-    assert model is not None and set(model.urgent_types) == {"forest_fire"}
+    assert model is not None and model.kinds == ["forest_fire"]
 
 
 def test_compose_a_matter_puts_the_town_first(fake_searcher):
@@ -110,3 +111,48 @@ def test_city_department_without_a_phone_offers_12345(fake_searcher):
     result.kind = "list"
     answer = compose(result, Knowledge(), fake_searcher.duty)
     assert [(c.name, c.phone, c.fallback) for c in answer.contacts] == [("市民政局", "", "12345")]
+
+
+def test_emergency_kind_is_learnt_from_typed_examples(tmp_path):
+    from bot.retrieval.emergency import EmergencyExample, EmergencyModel
+
+    examples = [EmergencyExample(q, True, "forest_fire") for q in ("后山冒烟了", "山上着火了快来人", "草甸子烧起来了")]
+    examples += [EmergencyExample(q, False, "forest_fire") for q in ("防火期上山办啥手续", "烧荒罚多少")]
+    examples += [EmergencyExample(q, True, "flood") for q in ("河水漫过堤了", "大水冲进屯子了", "水库要决口了")]
+    examples += [EmergencyExample(q, False, "flood") for q in ("汛期值班表", "河堤加固谁出钱")]
+    examples += [EmergencyExample(q, False, ordinary=True) for q in ("低保咋申请", "户口迁移")]
+    embedder = FakeEmbedder()
+    model = EmergencyModel.fit(examples, embedder.embed_queries([e.q for e in examples]))
+    assert model.kinds == ["flood", "forest_fire"]
+    for text, kind in (("后山冒烟了咋整", "forest_fire"), ("河水漫过来了", "flood")):
+        assert model.kind(embedder.embed_queries([text])[0], text) == kind
+    model.save(tmp_path)
+    loaded = EmergencyModel.load(tmp_path)
+    assert loaded is not None and loaded.kinds == model.kinds
+    text = "后山冒烟了咋整"
+    assert loaded.kind(embedder.embed_queries([text])[0], text) == "forest_fire"
+
+
+def test_emergency_model_is_refitted_only_when_its_examples_change(fake_searcher, tmp_path, monkeypatch):
+    import shutil
+
+    from bot.retrieval.emergency import EmergencyModel
+
+    shutil.copytree(fake_searcher.index.path.parent.parent.parent / "corpus", tmp_path / "corpus")
+    settings = Settings.from_env(env_file=None, corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index",
+                                 embedding_model="fake")
+    build_index(settings, FakeEmbedder(), progress=False)
+    fits = []
+    real_fit = EmergencyModel.fit
+    monkeypatch.setattr(EmergencyModel, "fit", lambda *a: fits.append(1) or real_fit(*a))
+    duties = settings.corpus_dir / "duties.jsonl"
+    duties.write_text(duties.read_text("utf-8").replace("高龄津贴追缴", "高龄津贴追缴（新）"), "utf-8")
+    build_index(settings, FakeEmbedder(), progress=False)
+    assert fits == []  # a list edit reuses the fitted model
+    assert load_index(settings, "fake").emergency.kinds == ["forest_fire"]
+    examples = settings.corpus_dir / "emergency.jsonl"
+    examples.write_text(examples.read_text("utf-8") + json.dumps(
+        {"q": "河水漫进屯子了", "emergency": True, "type": "flood"}, ensure_ascii=False) + "\n", "utf-8")
+    build_index(settings, FakeEmbedder(), progress=False)
+    assert fits == [1]
+    assert load_index(settings, "fake").emergency.kinds == ["flood", "forest_fire"]
