@@ -61,6 +61,11 @@ MIGRATIONS = {
 }
 NONE_CORRECT = "none"
 BUSY_TIMEOUT_MS = 2000
+# Opening a log that is locked or reads as damaged is tried again for this long before the
+# process runs without a log or moves the file aside.
+OPEN_LOCKED_PATIENCE_SECONDS = 8.0  # each try itself waits BUSY_TIMEOUT_MS
+OPEN_DAMAGED_PATIENCE_SECONDS = 1.0
+OPEN_RETRY_SECONDS = 0.1
 BUSY_WARN_EVERY_SECONDS = 60.0
 
 
@@ -158,7 +163,7 @@ class QuestionLog:
     # -- connection handling -------------------------------------------------------
     def _open(self) -> None:
         try:
-            self._conn = self._connect()
+            self._conn = self._connect_patiently()
         except sqlite3.DatabaseError as exc:
             if self._is_corrupt(exc):
                 self._move_aside()
@@ -173,6 +178,21 @@ class QuestionLog:
         except OSError as exc:
             log.warning("question log unavailable (%s); answers go on without logging", exc)
             self._conn = None
+
+    def _connect_patiently(self) -> sqlite3.Connection:
+        """Connect, trying again for a moment when the file is locked or reads as damaged:
+        another process may be creating or migrating it right now. Giving up at once would run
+        this process without a log (locked) or split the log in two (moved aside as corrupt)."""
+        started = time.monotonic()
+        while True:
+            try:
+                return self._connect()
+            except sqlite3.DatabaseError as exc:
+                patience = (OPEN_LOCKED_PATIENCE_SECONDS if self._is_locked(exc)
+                            else OPEN_DAMAGED_PATIENCE_SECONDS if self._is_corrupt(exc) else 0.0)
+                if time.monotonic() - started >= patience:
+                    raise
+                time.sleep(OPEN_RETRY_SECONDS)
 
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)

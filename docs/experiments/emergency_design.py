@@ -69,12 +69,12 @@ def run_ens(label, ordinary_texts):
     print("   ", " | ".join(f"{q[:8]} {p(q):.2f}" for q in probe))
 from bot.retrieval.emergency import bare_statement
 
-base = qs + refq + outq
+base = qs + refq  # as the build does (bot.retrieval.store.ordinary_calm_examples)
 bare = [b for b in map(bare_statement, base) if b]
 todo = [t for t in dict.fromkeys(bare) if t not in vec]
 for i in range(0, len(todo), 64):
     vec.update(zip(todo[i:i + 64], emb.embed_queries(todo[i:i + 64])))
 run('calm: list and life questions', qs)
-run('calm: + referral and out-of-list questions', base)
+run('calm: + the referrals\' questions (not emergency services)', base)
 run('calm: + the same without their asking tail (used)', base + bare)
 run_ens('MLP x logistic (geometric mean), same calm set', base + bare)
