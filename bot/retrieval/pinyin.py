@@ -5,6 +5,11 @@ word of the question that is not in the index's vocabulary but sounds like one t
 (tones ignored) and shares a character with it is replaced by it. The character-to-pinyin
 table and the vocabulary's sounds are made at build time (pypinyin) and stored in the build,
 so answering needs no pypinyin.
+
+Two guards keep correct Chinese intact. Only words found in at least MIN_PASSAGES of the index's
+passages are targets (a typo in one example question, or "我市" from one duty, is not). And a
+window that is an everyday word of jieba's dictionary, or that cuts through one at either edge,
+is left alone: "村口两台车" must not become "村口粮台车" by reading "口两" as 口粮.
 """
 from __future__ import annotations
 
@@ -14,6 +19,8 @@ from pathlib import Path
 
 _HAN_FIRST, _HAN_LAST = 0x4E00, 0x9FFF
 MIN_WORD, MAX_WORD = 2, 4
+MIN_PASSAGES = 2
+PROTECTED_MIN_FREQ = 10  # jieba dictionary frequency: about 94,000 words of 2-4 characters
 
 
 def _is_han(char: str) -> bool:
@@ -24,10 +31,12 @@ def _is_han(char: str) -> bool:
 class PinyinTable:
     chars: dict[str, str] = field(default_factory=dict)  # 低 -> di
     words: dict[str, str] = field(default_factory=dict)  # "di bao" -> 低保 (the index's own word)
+    protected: frozenset[str] = frozenset()  # everyday words never rewritten or cut through
 
     @classmethod
-    def build(cls, vocabulary: dict[str, int]) -> PinyinTable:
-        """From the index's words and their document counts (the commoner word wins a shared sound)."""
+    def build(cls, vocabulary: dict[str, int], protected: set[str] | None = None) -> PinyinTable:
+        """From the index's words and their passage counts (the commoner word wins a shared sound)
+        and the everyday words to protect (default: jieba's dictionary)."""
         from pypinyin import Style, lazy_pinyin
 
         chars = {}
@@ -36,10 +45,10 @@ class PinyinTable:
             sound = lazy_pinyin(char, style=Style.NORMAL, errors="ignore")
             if sound and sound[0]:
                 chars[char] = sound[0]
-        table = cls(chars)
+        table = cls(chars, protected=frozenset(everyday_words() if protected is None else protected))
         best: dict[str, tuple[int, str]] = {}
         for word, count in vocabulary.items():
-            if MIN_WORD <= len(word) <= MAX_WORD and all(_is_han(c) for c in word):
+            if count >= MIN_PASSAGES and MIN_WORD <= len(word) <= MAX_WORD and all(_is_han(c) for c in word):
                 key = table.key(word)
                 if key and (key not in best or (count, word) > best[key]):
                     best[key] = (count, word)
@@ -62,6 +71,9 @@ class PinyinTable:
                 window = text[i:i + n]
                 if len(window) < n or window in known or not all(_is_han(c) for c in window):
                     continue
+                if window in self.protected or text[max(0, i - 1):i + 1] in self.protected \
+                        or text[i + n - 1:i + n + 1] in self.protected:
+                    continue
                 key = self.key(window)
                 word = self.words.get(key) if key else None
                 # Sharing a character keeps "sounds alike" from rewriting unrelated words.
@@ -76,10 +88,20 @@ class PinyinTable:
         return "".join(out)
 
     def save(self, folder: Path) -> None:
-        (folder / "pinyin.json").write_text(json.dumps({"chars": self.chars, "words": self.words},
-                                                       ensure_ascii=False, sort_keys=True), encoding="utf-8")
+        data = {"chars": self.chars, "words": self.words, "protected": sorted(self.protected)}
+        (folder / "pinyin.json").write_text(json.dumps(data, ensure_ascii=False, sort_keys=True), encoding="utf-8")
 
     @classmethod
     def load(cls, folder: Path) -> PinyinTable:
         data = json.loads((folder / "pinyin.json").read_text(encoding="utf-8"))
-        return cls(dict(data["chars"]), dict(data["words"]))
+        return cls(dict(data["chars"]), dict(data["words"]), frozenset(data.get("protected", ())))
+
+
+def everyday_words() -> set[str]:
+    """Words of 2-4 Chinese characters that jieba's dictionary knows as common."""
+    import jieba
+
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    return {w for w, f in tokenizer.FREQ.items()
+            if f >= PROTECTED_MIN_FREQ and MIN_WORD <= len(w) <= MAX_WORD and all(_is_han(c) for c in w)}

@@ -16,6 +16,7 @@ import os
 import shutil
 import time
 import zipfile
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,7 +34,7 @@ from bot.corpus.synonyms import SynonymTable
 from bot.retrieval.decision import DecisionModel
 from bot.retrieval.embedders import Embedder
 from bot.retrieval.emergency import EmergencyExample, EmergencyModel, bare_statement, load_examples
-from bot.retrieval.lexical import LexicalState, build_lexical
+from bot.retrieval.lexical import LexicalIndex, LexicalState, build_lexical
 from bot.retrieval.passages import Passage, build_passages
 from bot.retrieval.pinyin import PinyinTable
 from bot.settings import Settings
@@ -219,7 +220,7 @@ def examples_key(examples: list[EmergencyExample], model: str) -> str:
     digest, and a short digest per everyday question."""
     from bot.retrieval import emergency, mlp
 
-    recipe = (FORMAT, model, mlp.HIDDEN, mlp.EPOCHS, mlp.LEARNING_RATE, mlp.WEIGHT_DECAY,
+    recipe = (FORMAT, model, mlp.HIDDEN, mlp.EPOCHS, mlp.BATCH_SIZE, mlp.LEARNING_RATE, mlp.WEIGHT_DECAY,
               emergency.HASH_BUCKETS, emergency.MAX_FALSE_ALARMS_WRITTEN, emergency.MAX_FALSE_ALARMS_ORDINARY)
     digest = hashlib.sha256(repr(recipe).encode())
     for e in examples:
@@ -293,8 +294,10 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = True) -
     vectors, embedded = embed_passages(passages, embedder, cache, progress)
     index = make_faiss(vectors)
     lexical = build_lexical(target_documents(passages, targets), corpus.synonyms)
-    counts_per_word = {w: int(lexical.indptr[i + 1] - lexical.indptr[i]) for i, w in enumerate(lexical.vocab)}
-    pinyin = PinyinTable.build(counts_per_word)
+    # Typo-repair targets by the number of passages that use them: a list term recurs (a title and
+    # its questions); a typo of one example question does not.
+    words = LexicalIndex(lexical, corpus.synonyms)
+    pinyin = PinyinTable.build(Counter(w for p in passages for w in set(words.words_in(p.text))))
     emergency = None
     emergency_key = ""
     query_texts: list[str] = []

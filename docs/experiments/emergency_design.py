@@ -78,3 +78,5 @@ run('calm: list and life questions', qs)
 run('calm: + the referrals\' questions (not emergency services)', base)
 run('calm: + the same without their asking tail (used)', base + bare)
 run_ens('MLP x logistic (geometric mean), same calm set', base + bare)
+M.BATCH_SIZE, M.EPOCHS = 10 ** 9, 250  # full-batch, as first written
+run('used set, full-batch Adam for 250 steps', base + bare)

@@ -38,7 +38,8 @@ def fake_searcher(tmp_path_factory):
     corpus.mkdir()
     (corpus / "duties.jsonl").write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in DUTIES), "utf-8")
     (corpus / "questions.jsonl").write_text(
-        json.dumps({"id": "basic-001", "q": "低保咋申请", "source": "life"}, ensure_ascii=False) + "\n", "utf-8")
+        "".join(json.dumps({"id": "basic-001", "q": q, "source": "life"}, ensure_ascii=False) + "\n"
+                for q in ("低保咋申请", "低保户的补助标准")), "utf-8")
     (corpus / "referrals.jsonl").write_text(
         "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in REFERRALS), "utf-8")
     (corpus / "emergency.jsonl").write_text(
@@ -156,3 +157,15 @@ def test_emergency_model_is_refitted_only_when_its_examples_change(fake_searcher
     build_index(settings, FakeEmbedder(), progress=False)
     assert fits == [1]
     assert load_index(settings, "fake").emergency.kinds == ["flood", "forest_fire"]
+
+
+def test_typo_repair_leaves_everyday_words_and_one_off_words_alone():
+    from bot.retrieval.pinyin import PinyinTable
+
+    vocabulary = {"低保": 16, "口粮": 3, "放着": 2, "我市": 1, "采伐证": 2}
+    table = PinyinTable.build(vocabulary, protected={"村口", "仓房", "两台"})
+    assert table.correct("底保咋申请") == "低保咋申请"
+    assert table.correct("彩伐证去哪办") == "采伐证去哪办"
+    assert table.correct("村口两台车撞了") == "村口两台车撞了"  # 口两 cuts through 村口: not 口粮
+    assert table.correct("仓房着火了") == "仓房着火了"  # 房着 cuts through 仓房: not 放着
+    assert table.correct("我是网格员") == "我是网格员"  # 我市 is in one document only: no target
