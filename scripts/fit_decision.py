@@ -23,8 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.retrieval.decision import FEATURES, DecisionModel  # noqa: E402
-from bot.retrieval.emergency import fit_logistic  # noqa: E402
+from bot.retrieval.decision import FEATURES, DecisionModel, fit_logistic  # noqa: E402
 from bot.retrieval.metrics import load_eval  # noqa: E402
 from bot.retrieval.opening import open_searcher  # noqa: E402
 from bot.retrieval.variants import variant  # noqa: E402

@@ -17,6 +17,10 @@ import numpy as np
 FEATURES = ("dense", "margin", "lexical", "referral", "referral_gap", "agreement", "referral_share",
             "referral_lexical")
 LEXICAL_CAP = 10.0  # BM25 evidence beyond this adds nothing (a long question sums many words)
+# fit_logistic (used by scripts/fit_decision.py): plain gradient descent on standardised features.
+L2 = 1e-3
+EPOCHS = 400
+LEARNING_RATE = 0.5
 
 
 def features(item_dense: np.ndarray, lexical_best: float, referral_dense: float, agreement: float = 0.0,
@@ -37,6 +41,27 @@ def features(item_dense: np.ndarray, lexical_best: float, referral_dense: float,
         "referral_share": referral_share,
         "referral_lexical": min(referral_lexical, LEXICAL_CAP) / LEXICAL_CAP,
     }
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
+    """L2-regularised logistic regression by full-batch gradient descent (balanced classes).
+
+    float32 throughout: a float64 weight vector would make numpy copy the whole matrix up to
+    float64 on every step (that made a build take minutes)."""
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    xt = np.ascontiguousarray(x.T)
+    w = np.zeros(x.shape[1], dtype=np.float32)
+    b = 0.0
+    pos = max(1, int(y.sum()))
+    neg = max(1, len(y) - pos)
+    weight = np.where(y > 0, len(y) / (2 * pos), len(y) / (2 * neg)).astype(np.float32)
+    target = y.astype(np.float32)
+    for _ in range(EPOCHS):
+        p = 1 / (1 + np.exp(-(x @ w + np.float32(b))))
+        g = (p - target) * weight
+        w -= np.float32(LEARNING_RATE) * (xt @ g / np.float32(len(y)) + np.float32(L2) * w)
+        b -= LEARNING_RATE * float(g.mean())
+    return w, float(b)
 
 
 @dataclass

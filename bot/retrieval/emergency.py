@@ -18,12 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.corpus.referrals import Referral
 from bot.retrieval.mlp import MLP, fit_mlp
 
 HASH_BUCKETS = 2048
-L2 = 1e-3
-EPOCHS = 400
-LEARNING_RATE = 0.5
 FOLDS = 5
 # The threshold is chosen at build time on held-out folds: the lowest probability at which at
 # most these shares of calm questions raise the alarm. The written calm examples are hard
@@ -70,6 +68,19 @@ def bare_statement(question: str) -> str | None:
     return bare if bare != question and len(bare) >= 4 else None
 
 
+URGENT_NUMBERS = frozenset({"110", "119", "120", "122", "12119"})  # a referral to these is an emergency service
+
+
+def ordinary_calm_examples(questions: list[str], referrals: list[Referral]) -> list[EmergencyExample]:
+    """Calm examples besides the written pairs: every example question of the list (from life and
+    in the list's own wording) and of the referrals that are not emergency services, each also
+    without its "归谁管" tail, so everyday questions and bare statements do not raise alarms."""
+    texts = list(questions)
+    texts += [q for r in referrals if not set(r.numbers) & URGENT_NUMBERS for q in r.questions]
+    texts += [bare for bare in map(bare_statement, texts) if bare]
+    return [EmergencyExample(q, False, ordinary=True) for q in dict.fromkeys(texts)]
+
+
 def char_features(texts: list[str]) -> np.ndarray:
     """Hashed character pairs (and single characters), L2-normalised: 着火 vs 防火 is in the pairs."""
     out = np.zeros((len(texts), HASH_BUCKETS), dtype=np.float32)
@@ -85,27 +96,6 @@ def char_features(texts: list[str]) -> np.ndarray:
 
 def _features(vectors: np.ndarray, texts: list[str]) -> np.ndarray:
     return np.hstack([vectors, char_features(texts)])
-
-
-def fit_logistic(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
-    """L2-regularised logistic regression by full-batch gradient descent (balanced classes).
-
-    float32 throughout: a float64 weight vector would make numpy copy the whole matrix up to
-    float64 on every step (that made a build take minutes)."""
-    x = np.ascontiguousarray(x, dtype=np.float32)
-    xt = np.ascontiguousarray(x.T)
-    w = np.zeros(x.shape[1], dtype=np.float32)
-    b = 0.0
-    pos = max(1, int(y.sum()))
-    neg = max(1, len(y) - pos)
-    weight = np.where(y > 0, len(y) / (2 * pos), len(y) / (2 * neg)).astype(np.float32)
-    target = y.astype(np.float32)
-    for _ in range(EPOCHS):
-        p = 1 / (1 + np.exp(-(x @ w + np.float32(b))))
-        g = (p - target) * weight
-        w -= np.float32(LEARNING_RATE) * (xt @ g / np.float32(len(y)) + np.float32(L2) * w)
-        b -= LEARNING_RATE * float(g.mean())
-    return w, float(b)
 
 
 def held_out_threshold(x: np.ndarray, y: np.ndarray, ordinary: np.ndarray) -> float:
@@ -148,7 +138,7 @@ class EmergencyModel:
         return cls(detector, kind_model, kinds, held_out_threshold(x, y, ordinary))
 
     def probability(self, qvec: np.ndarray, text: str) -> float:
-        return float(self.detector.probabilities(_features(qvec.reshape(1, -1), [text]))[0, 1])
+        return self._urgency(_features(qvec.reshape(1, -1), [text]))
 
     def detect(self, qvec: np.ndarray, text: str, embed: Callable[[str], np.ndarray] | None = None) -> str | None:
         """The kind of danger ("forest_fire", "gas", …) when the question is urgent, else None.
@@ -156,18 +146,25 @@ class EmergencyModel:
         A long message must also sound urgent at its end, where a voice message puts its
         question: a story of everyday life ("张大爷八十三了，一个人过…高龄津贴咋还没发") should
         not raise the alarm because its background reads like a missing old man."""
-        if self.probability(qvec, text) < self.threshold:
+        row = _features(qvec.reshape(1, -1), [text])
+        if self._urgency(row) < self.threshold:
             return None
         if embed is not None and len(text) > TAIL_CHARS:
             tail = text[-TAIL_CHARS:]
             if self.probability(embed(tail), tail) < self.threshold:
                 return None
-        return self.kind(qvec, text)
+        return self._kind(row)
 
     def kind(self, qvec: np.ndarray, text: str) -> str:
+        return self._kind(_features(qvec.reshape(1, -1), [text]))
+
+    def _urgency(self, row: np.ndarray) -> float:
+        return float(self.detector.probabilities(row)[0, 1])
+
+    def _kind(self, row: np.ndarray) -> str:
         if self.kind_model is None:
             return self.kinds[0]
-        return self.kinds[int(np.argmax(self.kind_model.probabilities(_features(qvec.reshape(1, -1), [text]))[0]))]
+        return self.kinds[int(np.argmax(self.kind_model.probabilities(row)[0]))]
 
     def save(self, folder: Path) -> None:
         arrays = self.detector.arrays("detector_") | (self.kind_model.arrays("kind_") if self.kind_model else {})

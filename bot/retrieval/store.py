@@ -33,7 +33,7 @@ from bot.corpus.short_names import load_short_names
 from bot.corpus.synonyms import SynonymTable
 from bot.retrieval.decision import DecisionModel
 from bot.retrieval.embedders import Embedder
-from bot.retrieval.emergency import EmergencyExample, EmergencyModel, bare_statement, load_examples
+from bot.retrieval.emergency import EmergencyExample, EmergencyModel, load_examples, ordinary_calm_examples
 from bot.retrieval.lexical import LexicalIndex, LexicalState, build_lexical
 from bot.retrieval.passages import Passage, build_passages
 from bot.retrieval.pinyin import PinyinTable
@@ -197,21 +197,8 @@ def embed_queries_cached(texts: list[str], embedder: Embedder, cache: dict[str, 
     return np.stack([fresh[t] if t in fresh else cache[_text_key("q:" + t)] for t in texts]).astype(np.float32)
 
 
-URGENT_NUMBERS = frozenset({"110", "119", "120", "122", "12119"})
-
-
-def ordinary_calm_examples(corpus: Corpus) -> list[EmergencyExample]:
-    """Calm examples besides the written pairs: every example question of the list (from life and
-    in the list's own wording) and of the referrals that are not emergency services, each also
-    without its "归谁管" tail, so everyday questions and bare statements do not raise alarms."""
-    texts = [q.q for q in corpus.questions]
-    texts += [q for r in corpus.referrals if not set(r.numbers) & URGENT_NUMBERS for q in r.questions]
-    texts += [bare for bare in map(bare_statement, texts) if bare]
-    return [EmergencyExample(q, False, ordinary=True) for q in dict.fromkeys(texts)]
-
-
 # The everyday questions are background calm examples: a few added or removed (a learned
-# question, an edited example) do not call for a refit, which takes a minute.
+# question, an edited example) do not call for a refit.
 ORDINARY_DRIFT = 0.05
 
 
@@ -302,7 +289,7 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = True) -
     emergency_key = ""
     query_texts: list[str] = []
     if corpus.emergency:
-        examples = corpus.emergency + ordinary_calm_examples(corpus)
+        examples = corpus.emergency + ordinary_calm_examples([q.q for q in corpus.questions], corpus.referrals)
         query_texts = list(dict.fromkeys(e.q for e in examples))
         qvectors = embed_queries_cached(query_texts, embedder, cache)
         row = {t: i for i, t in enumerate(query_texts)}

@@ -40,7 +40,7 @@ def cv(make_x, fitter):
     return s
 
 def logistic(xtr, ytr, xte):
-    from bot.retrieval.emergency import fit_logistic
+    from bot.retrieval.decision import fit_logistic
     w, b = fit_logistic(xtr, ytr.astype(float)); return 1/(1+np.exp(-(xte @ w + b)))
 
 def mlp(xtr, ytr, xte):

