@@ -23,12 +23,10 @@ Exit code 1 when a scenario breaks its promise (lost, doubled or unapologised an
 from __future__ import annotations
 
 import argparse
-import asyncio
 import dataclasses
 import logging
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -39,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "support"))
 
+from running_bot import RunningBot  # noqa: E402
 from telegram_stub import TelegramStub  # noqa: E402
 
 from bot.answers import texts  # noqa: E402
@@ -133,36 +132,6 @@ class WarningCounter(logging.Handler):
                 self.counts[kind] += 1
 
 
-class Bot:
-    """build_application's bot, polling the stand-in from a thread (as tests/conftest.py does)."""
-
-    def __init__(self, settings: Settings, searcher, stub: TelegramStub) -> None:
-        from bot.channels.telegram.app import ALLOWED_UPDATES, build_application
-
-        self.app = build_application(settings, searcher)
-        self.loop = asyncio.new_event_loop()
-        self.failure: BaseException | None = None
-
-        def run() -> None:
-            asyncio.set_event_loop(self.loop)
-            try:
-                self.app.run_polling(allowed_updates=ALLOWED_UPDATES, stop_signals=None, close_loop=True)
-            except BaseException as exc:  # noqa: BLE001 - reported by the caller
-                self.failure = exc
-
-        self.thread = threading.Thread(target=run, name="bot-under-drill", daemon=True)
-        self.thread.start()
-        stub.wait_for(lambda: self.failure or (self.app.running and any(c.method == "getUpdates" for c in stub.calls)),
-                      timeout=120, what="the bot to start polling")
-        if self.failure:
-            raise self.failure
-
-    def stop(self) -> None:
-        if self.thread.is_alive():
-            self.loop.call_soon_threadsafe(self.app.stop_running)
-            self.thread.join(30)
-
-
 def run_scenario(scenario: Scenario, base: Settings, searcher, users: int, questions: int, deadline: float,
                  seed: int, log_dir: Path) -> Result:
     stub = TelegramStub(seed=seed).start()
@@ -173,7 +142,7 @@ def run_scenario(scenario: Scenario, base: Settings, searcher, users: int, quest
         allowed_user_ids=frozenset(), admin_user_ids=frozenset(), index_watch_seconds=0.0,
         rate_limit_per_minute=max(20, questions), delivery_deadline_seconds=deadline,
         question_log_path=log_dir / f"{scenario.name}.sqlite3", log_salt="drill")
-    bot = Bot(settings, searcher, stub)
+    bot = RunningBot(settings, stub, searcher)
     result = Result(scenario)
     started = time.monotonic()
     try:
@@ -231,7 +200,7 @@ def run_scenario(scenario: Scenario, base: Settings, searcher, users: int, quest
         if counter.errors:
             result.warnings["errors"] = len(counter.errors)
     finally:
-        bot.stop()
+        bot.stop(timeout=30)
         stub.stop()
         logging.getLogger().removeHandler(counter)
     return result

