@@ -185,13 +185,22 @@ def _cached_vectors(index_dir: Path, model: str) -> dict[str, np.ndarray]:
     return cache
 
 
-def embed_queries_cached(texts: list[str], embedder: Embedder, cache: dict[str, np.ndarray]) -> np.ndarray:
+def _embed_in_batches(texts: list[str], embed, desc: str, progress: bool) -> list[np.ndarray]:
+    """embed(chunk) over the texts in batches, with a progress bar when asked."""
+    out: list[np.ndarray] = []
+    with tqdm(total=len(texts), desc=desc, unit="text", disable=not progress or not texts) as bar:
+        for start in range(0, len(texts), BATCH):
+            chunk = texts[start:start + BATCH]
+            out.extend(embed(chunk))
+            bar.update(len(chunk))
+    return out
+
+
+def embed_queries_cached(texts: list[str], embedder: Embedder, cache: dict[str, np.ndarray],
+                         progress: bool = False) -> np.ndarray:
     """Query embeddings (e5 embeds questions and passages differently), reusing the cache."""
     todo = sorted({t for t in texts if _text_key("q:" + t) not in cache})
-    fresh: dict[str, np.ndarray] = {}
-    for start in range(0, len(todo), BATCH):
-        chunk = todo[start:start + BATCH]
-        fresh.update(zip(chunk, embedder.embed_queries(chunk)))
+    fresh = dict(zip(todo, _embed_in_batches(todo, embedder.embed_queries, "embedding questions", progress)))
     if not texts:
         return np.zeros((0, embedder.dim), dtype=np.float32)
     return np.stack([fresh[t] if t in fresh else cache[_text_key("q:" + t)] for t in texts]).astype(np.float32)
@@ -251,13 +260,8 @@ def embed_passages(
     """Vectors for all passages, embedding only texts the cache does not know."""
     keys = [_text_key(p.text) for p in passages]
     todo = sorted({k: p.text for k, p in zip(keys, passages) if k not in cache}.items())
-    fresh: dict[str, np.ndarray] = {}
-    with tqdm(total=len(todo), desc="embedding", unit="text", disable=not progress or not todo) as bar:
-        for start in range(0, len(todo), BATCH):
-            chunk = todo[start:start + BATCH]
-            vecs = embedder.embed_passages([t for _, t in chunk])
-            fresh.update({k: v for (k, _), v in zip(chunk, vecs)})
-            bar.update(len(chunk))
+    vecs = _embed_in_batches([t for _, t in todo], embedder.embed_passages, "embedding", progress)
+    fresh = {k: v for (k, _), v in zip(todo, vecs)}
     vectors = np.stack([fresh[k] if k in fresh else cache[k] for k in keys]).astype(np.float32)
     return vectors, len(todo)
 
@@ -291,7 +295,7 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = True) -
     if corpus.emergency:
         examples = corpus.emergency + ordinary_calm_examples([q.q for q in corpus.questions], corpus.referrals)
         query_texts = list(dict.fromkeys(e.q for e in examples))
-        qvectors = embed_queries_cached(query_texts, embedder, cache)
+        qvectors = embed_queries_cached(query_texts, embedder, cache, progress)
         row = {t: i for i, t in enumerate(query_texts)}
         emergency_key = examples_key(examples, embedder.name)
         emergency = _reusable_emergency(settings.index_dir, emergency_key)
