@@ -29,6 +29,10 @@ FOLDS = 5
 # questions are what real traffic is made of, and a false alarm there costs trust.
 MAX_FALSE_ALARMS_WRITTEN = 0.10
 MAX_FALSE_ALARMS_ORDINARY = 0.005
+# Short bare statements ("狗咬人了") are where calm and urgent look most alike, and one threshold
+# for all would let short calm messages through more often than the cap says: each length class
+# gets its own threshold, held out with the same caps (docs/experiments/emergency_short.py).
+SHORT_CHARS = 12
 TAIL_CHARS = 80  # longer than every urgent example in corpus/emergency.jsonl (at most 65)
 THRESHOLD_GRID = tuple(round(0.30 + 0.025 * i, 3) for i in range(27))  # 0.30 … 0.95
 
@@ -71,13 +75,18 @@ def bare_statement(question: str) -> str | None:
 URGENT_NUMBERS = frozenset({"110", "119", "120", "122", "12119"})  # a referral to these is an emergency service
 
 
-def ordinary_calm_examples(questions: list[str], referrals: list[Referral]) -> list[EmergencyExample]:
+def ordinary_calm_examples(questions: list[str], referrals: list[Referral],
+                           written: list[EmergencyExample] = ()) -> list[EmergencyExample]:
     """Calm examples besides the written pairs: every example question of the list (from life and
     in the list's own wording) and of the referrals that are not emergency services, each also
-    without its "归谁管" tail, so everyday questions and bare statements do not raise alarms."""
+    without its "归谁管" tail, so everyday questions and bare statements do not raise alarms.
+    An example question that is also a written example keeps its written label: "后山着火了 找谁"
+    is an item's example question and, asked now, an emergency."""
+    labelled = {e.q for e in written}
     texts = list(questions)
     texts += [q for r in referrals if not set(r.numbers) & URGENT_NUMBERS for q in r.questions]
-    texts += [bare for bare in map(bare_statement, texts) if bare]
+    texts = [t for t in texts if t not in labelled]
+    texts += [bare for bare in map(bare_statement, texts) if bare and bare not in labelled]
     return [EmergencyExample(q, False, ordinary=True) for q in dict.fromkeys(texts)]
 
 
@@ -98,16 +107,11 @@ def _features(vectors: np.ndarray, texts: list[str]) -> np.ndarray:
     return np.hstack([vectors, char_features(texts)])
 
 
-def held_out_threshold(x: np.ndarray, y: np.ndarray, ordinary: np.ndarray) -> float:
-    """The lowest grid threshold whose out-of-fold false-alarm rates stay within the caps."""
-    folds = np.arange(len(y)) % FOLDS
-    scores = np.zeros(len(y))
-    for k in range(FOLDS):
-        train, test = folds != k, folds == k
-        if len(set(y[train])) < 2:
-            return 0.5  # too few examples to hold any out
-        scores[test] = fit_mlp(x[train], y[train].astype(int), 2).probabilities(x[test])[:, 1]
-    written, everyday = scores[(y == 0) & ~ordinary], scores[(y == 0) & ordinary]
+def _is_short(texts: list[str]) -> np.ndarray:
+    return np.array([len(t) <= SHORT_CHARS for t in texts], dtype=bool)
+
+
+def _lowest_within_caps(written: np.ndarray, everyday: np.ndarray) -> float:
     for threshold in THRESHOLD_GRID:
         if ((written.size == 0 or np.mean(written >= threshold) <= MAX_FALSE_ALARMS_WRITTEN)
                 and (everyday.size == 0 or np.mean(everyday >= threshold) <= MAX_FALSE_ALARMS_ORDINARY)):
@@ -115,12 +119,27 @@ def held_out_threshold(x: np.ndarray, y: np.ndarray, ordinary: np.ndarray) -> fl
     return THRESHOLD_GRID[-1]
 
 
+def held_out_thresholds(x: np.ndarray, y: np.ndarray, ordinary: np.ndarray, short: np.ndarray) -> tuple[float, float]:
+    """(long, short): per length class, the lowest grid threshold whose out-of-fold false-alarm
+    rates on that class's calm questions stay within the caps."""
+    folds = np.arange(len(y)) % FOLDS
+    scores = np.zeros(len(y))
+    for k in range(FOLDS):
+        train, test = folds != k, folds == k
+        if len(set(y[train])) < 2:
+            return 0.5, 0.5  # too few examples to hold any out
+        scores[test] = fit_mlp(x[train], y[train].astype(int), 2).probabilities(x[test])[:, 1]
+    calm = y == 0
+    return tuple(_lowest_within_caps(scores[calm & ~ordinary & (short == s)], scores[calm & ordinary & (short == s)])
+                 for s in (False, True))  # type: ignore[return-value]
+
+
 @dataclass
 class EmergencyModel:
     detector: MLP  # classes: calm, urgent
     kind_model: MLP | None  # classes: self.kinds (None when the examples have one kind)
     kinds: list[str]
-    threshold: float = 0.5
+    thresholds: tuple[float, float] = (0.5, 0.5)  # (longer messages, short ones)
 
     @classmethod
     def fit(cls, examples: list[EmergencyExample], vectors: np.ndarray) -> EmergencyModel:
@@ -135,7 +154,11 @@ class EmergencyModel:
         kind_model = None
         if len(kinds) > 1:
             kind_model = fit_mlp(x[written], np.array([kinds.index(examples[i].type) for i in written]), len(kinds))
-        return cls(detector, kind_model, kinds, held_out_threshold(x, y, ordinary))
+        short = _is_short([e.q for e in examples])
+        return cls(detector, kind_model, kinds, held_out_thresholds(x, y, ordinary, short))
+
+    def threshold(self, text: str) -> float:
+        return self.thresholds[len(text) <= SHORT_CHARS]
 
     def probability(self, qvec: np.ndarray, text: str) -> float:
         return self._urgency(_features(qvec.reshape(1, -1), [text]))
@@ -147,11 +170,11 @@ class EmergencyModel:
         question: a story of everyday life ("张大爷八十三了，一个人过…高龄津贴咋还没发") should
         not raise the alarm because its background reads like a missing old man."""
         row = _features(qvec.reshape(1, -1), [text])
-        if self._urgency(row) < self.threshold:
+        if self._urgency(row) < self.threshold(text):
             return None
         if embed is not None and len(text) > TAIL_CHARS:
             tail = text[-TAIL_CHARS:]
-            if self.probability(embed(tail), tail) < self.threshold:
+            if self.probability(embed(tail), tail) < self.threshold(tail):
                 return None
         return self._kind(row)
 
@@ -168,7 +191,7 @@ class EmergencyModel:
 
     def save(self, folder: Path) -> None:
         arrays = self.detector.arrays("detector_") | (self.kind_model.arrays("kind_") if self.kind_model else {})
-        arrays["threshold"] = np.array([self.threshold])
+        arrays["threshold"] = np.array(self.thresholds)
         np.savez(folder / "emergency.npz", allow_pickle=False, **arrays)
         (folder / "emergency_types.json").write_text(json.dumps(self.kinds), encoding="utf-8")
 
@@ -179,4 +202,5 @@ class EmergencyModel:
         arrays = np.load(folder / "emergency.npz")
         kinds = json.loads((folder / "emergency_types.json").read_text(encoding="utf-8"))
         kind_model = MLP.from_arrays(arrays, "kind_") if "kind_w1" in arrays.files else None
-        return cls(MLP.from_arrays(arrays, "detector_"), kind_model, list(kinds), float(arrays["threshold"][0]))
+        long_, short = (float(t) for t in np.resize(arrays["threshold"], 2))  # one value: an older build
+        return cls(MLP.from_arrays(arrays, "detector_"), kind_model, list(kinds), (long_, short))

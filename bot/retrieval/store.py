@@ -217,7 +217,7 @@ def examples_key(examples: list[EmergencyExample], model: str) -> str:
     from bot.retrieval import emergency, mlp
 
     recipe = (FORMAT, model, mlp.HIDDEN, mlp.EPOCHS, mlp.BATCH_SIZE, mlp.LEARNING_RATE, mlp.WEIGHT_DECAY,
-              emergency.HASH_BUCKETS, emergency.MAX_FALSE_ALARMS_WRITTEN, emergency.MAX_FALSE_ALARMS_ORDINARY)
+              emergency.HASH_BUCKETS, emergency.SHORT_CHARS, emergency.MAX_FALSE_ALARMS_WRITTEN, emergency.MAX_FALSE_ALARMS_ORDINARY)
     digest = hashlib.sha256(repr(recipe).encode())
     for e in examples:
         if not e.ordinary:
@@ -293,7 +293,8 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = True) -
     emergency_key = ""
     query_texts: list[str] = []
     if corpus.emergency:
-        examples = corpus.emergency + ordinary_calm_examples([q.q for q in corpus.questions], corpus.referrals)
+        examples = corpus.emergency + ordinary_calm_examples([q.q for q in corpus.questions], corpus.referrals,
+                                                             corpus.emergency)
         query_texts = list(dict.fromkeys(e.q for e in examples))
         qvectors = embed_queries_cached(query_texts, embedder, cache, progress)
         row = {t: i for i, t in enumerate(query_texts)}

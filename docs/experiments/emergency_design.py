@@ -41,10 +41,10 @@ def run(label, ordinary_texts, wd=None, hidden=None):
     t = time.time()
     m = E.EmergencyModel.fit(ex, np.stack([vec[e.q] for e in ex]))
     def p(q): return m.probability(vec[q], q)
-    er = np.mean([p(r['q']) >= m.threshold for r in ed if r['emergency']]); ef = np.mean([p(r['q']) >= m.threshold for r in ed if not r['emergency']])
-    lr = sum(p(r['q']) >= m.threshold for r in ld if r.get('emergency')); lf = np.mean([p(r['q']) >= m.threshold for r in ld if not r.get('emergency')])
-    df = sum(p(r['q']) >= m.threshold for r in dv)
-    print(f"{label}: thr {m.threshold} edev {er:.2f}/{ef:.2f} life {lr}/4 FA {lf:.3f} dev flagged {df}/319 ({time.time()-t:.0f}s)")
+    er = np.mean([p(r['q']) >= m.threshold(r['q']) for r in ed if r['emergency']]); ef = np.mean([p(r['q']) >= m.threshold(r['q']) for r in ed if not r['emergency']])
+    lr = sum(p(r['q']) >= m.threshold(r['q']) for r in ld if r.get('emergency')); lf = np.mean([p(r['q']) >= m.threshold(r['q']) for r in ld if not r.get('emergency')])
+    df = sum(p(r['q']) >= m.threshold(r['q']) for r in dv)
+    print(f"{label}: thr {m.thresholds} edev {er:.2f}/{ef:.2f} life {lr}/4 FA {lf:.3f} dev flagged {df}/319 ({time.time()-t:.0f}s)")
     print("   ", " | ".join(f"{q[:8]} {p(q):.2f} {m.kind(vec[q], q)}" for q in probe))
 
 def run_ens(label, ordinary_texts):

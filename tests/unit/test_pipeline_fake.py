@@ -134,6 +134,19 @@ def test_emergency_kind_is_learnt_from_typed_examples(tmp_path):
     assert loaded.kind(embedder.embed_queries([text])[0], text) == "forest_fire"
 
 
+def test_calm_examples_keep_the_written_label_of_an_example_question():
+    from bot.corpus.referrals import Referral
+    from bot.retrieval.emergency import EmergencyExample, ordinary_calm_examples
+
+    written = [EmergencyExample("后山着火了 找谁", True, "forest_fire")]
+    referrals = [Referral("ref-a", "电费", "供电所", ("95598",), ("电费咋交",)),
+                 Referral("ref-b", "急救", "医院", ("120",), ("有人晕倒了",))]
+    calm = {e.q for e in ordinary_calm_examples(["低保咋申请 找谁", "后山着火了 找谁"], referrals, written)}
+    # Everyday questions and their bare statements are calm; an emergency service's questions
+    # and a question written as an emergency (with its bare statement) are not.
+    assert calm == {"低保咋申请 找谁", "低保咋申请", "电费咋交"}
+
+
 def test_emergency_model_is_refitted_only_when_its_examples_change(fake_searcher, tmp_path, monkeypatch):
     import shutil
 
