@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,7 +76,7 @@ URGENT_NUMBERS = frozenset({"110", "119", "120", "122", "12119"})  # a referral 
 
 
 def ordinary_calm_examples(questions: list[str], referrals: list[Referral],
-                           written: list[EmergencyExample] = ()) -> list[EmergencyExample]:
+                           written: Sequence[EmergencyExample] = ()) -> list[EmergencyExample]:
     """Calm examples besides the written pairs: every example question of the list (from life and
     in the list's own wording) and of the referrals that are not emergency services, each also
     without its "归谁管" tail, so everyday questions and bare statements do not raise alarms.
