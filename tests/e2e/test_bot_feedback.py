@@ -33,7 +33,7 @@ DAY = timedelta(days=1)
 TOKEN = re.compile(r"[0-9a-f]{12}")
 # Candidates, in order of preference; the first of the wanted kind is used (see the module doc).
 NOT_FOUND_CANDIDATES = ("帮我写一首关于春天的诗", "今天天气怎么样", "qwerty uiop", "asdfghjkl")
-REFERRAL_CANDIDATES = ("家里停电了 找谁修", "停电了找谁", "狗咬人了找谁", "手机丢了怎么办")
+REFERRAL_CANDIDATES = ("家里停电了 找谁修", "停电了找谁", "狗咬人了找谁", "手机丢了怎么办", "狂犬疫苗在哪打", "被狗咬了 打疫苗去哪")
 # Deliberately vague: nothing ties it to an item yet (the learn loop).
 VAGUE_CANDIDATES = ("老蔫巴家的事儿该找哪个", "那家人的事儿到底归谁", "这个事咋整啊找哪个")
 LOCK_SECONDS = 5.0  # longer than the log's busy timeout (2 s): a write has to wait it out
