@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     # Held-out folds over all rows: fit on four fifths, measure on the fifth, for each setting.
     rng = np.random.default_rng(0)
     fold_of = rng.integers(0, FOLDS, len(rows))
-    chosen_on = (lambda r: r.origin in LIFE_ORIGINS) if args.choose_on == "life" else (lambda r: True)
+    life_only = args.choose_on == "life"
     results, results_all = {}, {}
     for threshold in THRESHOLDS:
         for referral_min in REFERRAL_MINS:
@@ -153,10 +153,11 @@ def main(argv: list[str] | None = None) -> int:
                 train = [r for r, f in zip(rows, fold_of) if f != k]
                 test = [r for r, f in zip(rows, fold_of) if f == k]
                 model = fit(train, float(threshold), float(referral_min), searcher.index.meta.model)
-                for key, value in figures(model, [r for r in test if chosen_on(r)]).items():
-                    held.setdefault(key, []).append(value)
-                for key, value in figures(model, test).items():
-                    held_all.setdefault(key, []).append(value)
+                on_all = figures(model, test)
+                chosen = figures(model, [r for r in test if r.origin in LIFE_ORIGINS]) if life_only else on_all
+                for key in on_all:
+                    held.setdefault(key, []).append(chosen[key])
+                    held_all.setdefault(key, []).append(on_all[key])
             setting = (float(threshold), float(referral_min))
             results[setting] = {k: float(np.mean(v)) for k, v in held.items()}
             results_all[setting] = {k: float(np.mean(v)) for k, v in held_all.items()}
@@ -174,9 +175,10 @@ def main(argv: list[str] | None = None) -> int:
           f"it was chosen on ({args.choose_on}):")
     for key, value in best.items():
         print(f"  {key}: {value:.3f}")
-    print("on all held-out questions:")
-    for key, value in results_all[(threshold, referral_min)].items():
-        print(f"  {key}: {value:.3f}")
+    if life_only:
+        print("on all held-out questions:")
+        for key, value in results_all[(threshold, referral_min)].items():
+            print(f"  {key}: {value:.3f}")
     print("\nper origin, model fitted on all rows (in-sample):")
     for origin in sorted({r.origin for r in rows}):
         sub = [r for r in rows if r.origin == origin]

@@ -107,8 +107,9 @@ def _features(vectors: np.ndarray, texts: list[str]) -> np.ndarray:
     return np.hstack([vectors, char_features(texts)])
 
 
-def _is_short(texts: list[str]) -> np.ndarray:
-    return np.array([len(t) <= SHORT_CHARS for t in texts], dtype=bool)
+def is_short(text: str) -> bool:
+    """Which of the two thresholds a message is held to."""
+    return len(text) <= SHORT_CHARS
 
 
 def _lowest_within_caps(written: np.ndarray, everyday: np.ndarray) -> float:
@@ -130,8 +131,9 @@ def held_out_thresholds(x: np.ndarray, y: np.ndarray, ordinary: np.ndarray, shor
             return 0.5, 0.5  # too few examples to hold any out
         scores[test] = fit_mlp(x[train], y[train].astype(int), 2).probabilities(x[test])[:, 1]
     calm = y == 0
-    return tuple(_lowest_within_caps(scores[calm & ~ordinary & (short == s)], scores[calm & ordinary & (short == s)])
-                 for s in (False, True))  # type: ignore[return-value]
+    longer, brief = calm & ~short, calm & short
+    return (_lowest_within_caps(scores[longer & ~ordinary], scores[longer & ordinary]),
+            _lowest_within_caps(scores[brief & ~ordinary], scores[brief & ordinary]))
 
 
 @dataclass
@@ -154,11 +156,11 @@ class EmergencyModel:
         kind_model = None
         if len(kinds) > 1:
             kind_model = fit_mlp(x[written], np.array([kinds.index(examples[i].type) for i in written]), len(kinds))
-        short = _is_short([e.q for e in examples])
+        short = np.array([is_short(e.q) for e in examples], dtype=bool)
         return cls(detector, kind_model, kinds, held_out_thresholds(x, y, ordinary, short))
 
     def threshold(self, text: str) -> float:
-        return self.thresholds[len(text) <= SHORT_CHARS]
+        return self.thresholds[is_short(text)]
 
     def probability(self, qvec: np.ndarray, text: str) -> float:
         return self._urgency(_features(qvec.reshape(1, -1), [text]))
