@@ -182,3 +182,16 @@ def test_typo_repair_leaves_everyday_words_and_one_off_words_alone():
     assert table.correct("村口两台车撞了") == "村口两台车撞了"  # 口两 cuts through 村口: not 口粮
     assert table.correct("仓房着火了") == "仓房着火了"  # 房着 cuts through 仓房: not 放着
     assert table.correct("我是网格员") == "我是网格员"  # 我市 is in one document only: no target
+
+
+def test_calm_examples_are_a_fixed_sample_whatever_the_order():
+    from bot.retrieval.emergency import ordinary_calm_examples
+
+    questions = [f"第{i}个问题 找谁" for i in range(50)]
+    first = [e.q for e in ordinary_calm_examples(questions, [], (), limit=20)]
+    again = [e.q for e in ordinary_calm_examples(list(reversed(questions)), [], (), limit=20)]
+    assert len(first) == 20 and first == again
+    # A new question takes at most one place of the sample; the others stay.
+    grown = [e.q for e in ordinary_calm_examples(questions + ["新加的问题 找谁"], [], (), limit=20)]
+    assert len(set(first) & set(grown)) >= 19
+    assert len(ordinary_calm_examples(questions, [], (), limit=None)) == 100  # each with its bare statement
