@@ -3,8 +3,9 @@
 
 Each training question's features are computed by a searcher that does NOT contain that
 question: dev and life-dev questions are not in the index at all; the corpus's own example
-questions from life and the referrals' example questions are scored in five folds, each
-fold against an index built without it. A logistic model (numpy, balanced classes) is
+questions from life, the referrals' example questions and the off-list questions
+(out_of_list.jsonl, which the decision also weighs) are scored in five folds, each fold
+against an index built without it. A logistic model (numpy, balanced classes) is
 fitted on the features; its figures are reported on held-out folds. The referral
 threshold is chosen on out-of-list questions whose right referral is known.
 
@@ -58,8 +59,9 @@ def score_rows(searcher, questions: list[tuple[str, str, list[str], str | None]]
     return rows
 
 
-def held_out_rows(searcher) -> list[Row]:
-    """Corpus example questions (life) and referral questions, each scored without itself."""
+def held_out_rows(searcher, outside: list[tuple[str, str]]) -> list[Row]:
+    """Corpus example questions (life), referral questions and off-list questions ((q, the right
+    referral or "")), each scored without itself."""
     index = searcher.index
     life = sorted({(p.text, p.item_id) for p in index.passages if p.kind == "question" and p.source == "life"})
     refq = sorted({(p.text, p.item_id) for p in index.passages if p.kind == "referral-question"})
@@ -70,11 +72,13 @@ def held_out_rows(searcher) -> list[Row]:
         def keep(p, fold_life=fold_life, fold_ref=fold_ref) -> bool:
             return not ((p.kind == "question" and p.text in fold_life)
                         or (p.kind == "referral-question" and p.text in fold_ref))
-        held = variant(searcher, keep=keep)
+        fold_out = {q for i, (q, _) in enumerate(outside) if i % FOLDS == k}
+        held = variant(searcher, keep=keep, keep_outside=lambda q, fold_out=fold_out: q not in fold_out)
         rows += score_rows(held, [(t, "life", [] if target.startswith("ref-") else [target],
                                    target if target.startswith("ref-") else None)
                                   for i, (t, target) in enumerate(life) if i % FOLDS == k])
         rows += score_rows(held, [(t, "referral", [], ref) for i, (t, ref) in enumerate(refq) if i % FOLDS == k])
+        rows += score_rows(held, [(q, "out", [], ref) for i, (q, ref) in enumerate(outside) if i % FOLDS == k])
         print(f"fold {k + 1}/{FOLDS} scored", file=sys.stderr)
     return rows
 
@@ -135,10 +139,11 @@ def main(argv: list[str] | None = None) -> int:
     searcher = open_searcher(settings, build_if_needed=True)
     outside = settings.corpus_dir / "out_of_list.jsonl"
     questions = [(q.q, path.stem, q.gold, None) for path in args.questions for q in load_eval(path)]
+    off_list = []
     if outside.exists():
-        questions += [(q.q, "out", [], json.loads(line).get("ref") or "")
-                      for q, line in zip(load_eval(outside), outside.read_text(encoding="utf-8").splitlines())]
-    rows = score_rows(searcher, questions) + held_out_rows(searcher)
+        off_list = [(q.q, json.loads(line).get("ref") or "")
+                    for q, line in zip(load_eval(outside), outside.read_text(encoding="utf-8").splitlines())]
+    rows = score_rows(searcher, questions) + held_out_rows(searcher, off_list)
 
     # Held-out folds over all rows: fit on four fifths, measure on the fifth, for each setting.
     rng = np.random.default_rng(0)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 FEATURES = ("dense", "margin", "lexical", "referral", "referral_gap", "agreement", "referral_share",
-            "referral_lexical")
+            "referral_lexical", "outside", "outside_gap", "outside_top3")
 LEXICAL_CAP = 10.0  # BM25 evidence beyond this adds nothing (a long question sums many words)
 # fit_logistic (used by scripts/fit_decision.py): plain gradient descent on standardised features.
 L2 = 1e-3
@@ -24,13 +24,17 @@ LEARNING_RATE = 0.5
 
 
 def features(item_dense: np.ndarray, lexical_best: float, referral_dense: float, agreement: float = 0.0,
-             referral_share: float = 0.0, referral_lexical: float = 0.0) -> dict[str, float]:
+             referral_share: float = 0.0, referral_lexical: float = 0.0,
+             outside_dense: np.ndarray | None = None) -> dict[str, float]:
     """The decision's inputs: the per-item best cosines, the best BM25, the best referral cosine,
-    among the closest passages the share pointing at the best item and at referrals, and the
-    best referral's BM25 ("银行卡" is strong word evidence for the bank, whatever the cosines say)."""
+    among the closest passages the share pointing at the best item and at referrals, the
+    best referral's BM25 ("银行卡" is strong word evidence for the bank, whatever the cosines say),
+    and the cosines to the questions known to be off the list (out_of_list.jsonl): a question
+    closer to those than to any item is probably off the list too."""
     order = np.sort(item_dense)[::-1]
     best = float(order[0]) if len(order) else 0.0
     second = float(order[1]) if len(order) > 1 else 0.0
+    outside = np.sort(outside_dense)[::-1][:3] if outside_dense is not None and len(outside_dense) else np.zeros(1)
     return {
         "dense": best,
         "margin": best - second,
@@ -40,6 +44,9 @@ def features(item_dense: np.ndarray, lexical_best: float, referral_dense: float,
         "agreement": agreement,
         "referral_share": referral_share,
         "referral_lexical": min(referral_lexical, LEXICAL_CAP) / LEXICAL_CAP,
+        "outside": float(outside[0]),
+        "outside_gap": float(outside[0]) - best,
+        "outside_top3": float(outside.mean()),
     }
 
 

@@ -2,7 +2,8 @@
 
 Flow: prepare the question (clean once; the question part of a long message) -> repair
 sound-alike typos -> dense search over all passages (FAISS) + BM25 over items and referrals ->
-fuse per item -> is someone in danger now? -> one decision: list item, referral or nothing ->
+fuse per item -> is someone in danger now? -> one decision: list item, referral or nothing (also
+weighing how close the question is to questions known to be off the list) ->
 describe each match (the passage and department that matched).
 """
 from __future__ import annotations
@@ -184,7 +185,8 @@ class Searcher:
                      float(best[n:][best_ref]) if best_ref >= 0 else 0.0,
                      agreement=float(np.mean(closest == order[0])) if len(closest) else 0.0,
                      referral_share=float(np.mean(closest >= n)) if len(closest) else 0.0,
-                     referral_lexical=float(lexical[n:].max()) if len(lexical) > n else 0.0)
+                     referral_lexical=float(lexical[n:].max()) if len(lexical) > n else 0.0,
+                     outside_dense=self.index.outside_vectors @ qvec if len(self.index.outside) else None)
         decision = self.index.decision
         confidence = decision.probability(f)
         kind = decision.decide(f, best_ref >= 0)

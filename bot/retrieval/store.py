@@ -27,6 +27,7 @@ from tqdm import tqdm
 
 from bot.corpus.matters import Matter, load_matters
 from bot.corpus.model import CorpusError, Duty, file_hash, load_duties
+from bot.corpus.outside import OutsideQuestion, load_outside
 from bot.corpus.questions import load_questions
 from bot.corpus.referrals import Referral, load_referrals
 from bot.corpus.short_names import load_short_names
@@ -42,9 +43,10 @@ from bot.settings import Settings
 FORMAT = 3  # 3: the emergency detector and its kind are small neural classifiers
 # Corpus files a build copies and answers from (besides duties.jsonl); missing ones are optional.
 CORPUS_FILES = ("questions.jsonl", "synonyms.tsv", "referrals.jsonl", "matters.jsonl", "short_names.tsv",
-                "emergency.jsonl", "decision.json")
+                "emergency.jsonl", "decision.json", "out_of_list.jsonl")
 BATCH = 64
 EMERGENCY_KEY_FILE = "emergency.key"
+OUTSIDE_VECTORS = "outside_vectors.npy"  # passage vectors of out_of_list.jsonl, row by row
 # Above this many vectors an exact scan gets slow; HNSW keeps question latency flat.
 HNSW_THRESHOLD = 200_000
 KEEP_BUILDS = 3  # the live build and two to fall back on
@@ -104,6 +106,10 @@ class LoadedIndex:
     decision: DecisionModel = field(default_factory=DecisionModel)
     matters: list[Matter] = field(default_factory=list)
     shorts: dict[str, str] = field(default_factory=dict)
+    # Questions no item answers (out_of_list.jsonl) and their passage vectors: the decision's
+    # evidence that a question is off the list.
+    outside: list[OutsideQuestion] = field(default_factory=list)
+    outside_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 1), dtype=np.float32))
     # Set by load_index when this is a fallback: why the newer build(s) did not load.
     fallback_reason: str = ""
 
@@ -129,6 +135,7 @@ class Corpus:
     shorts: dict[str, str]
     emergency: list
     decision: DecisionModel
+    outside: list[OutsideQuestion]
 
 
 def read_corpus(folder: Path) -> Corpus:
@@ -145,6 +152,7 @@ def read_corpus(folder: Path) -> Corpus:
         shorts=load_short_names(folder / "short_names.tsv", ids),
         emergency=load_examples(folder / "emergency.jsonl"),
         decision=DecisionModel.load(folder / "decision.json"),
+        outside=load_outside(folder / "out_of_list.jsonl"),
     )
 
 
@@ -180,7 +188,11 @@ def _cached_vectors(index_dir: Path, model: str) -> dict[str, np.ndarray]:
         qtexts = json.loads((build / "query_texts.json").read_text(encoding="utf-8"))
         if len(qtexts) == len(qvectors):
             cache.update({_text_key("q:" + t): v for t, v in zip(qtexts, qvectors)})
-    except (OSError, ValueError, KeyError):
+        outside = load_outside(build / "out_of_list.jsonl")
+        ovectors = np.load(build / OUTSIDE_VECTORS)
+        if len(outside) == len(ovectors):
+            cache.update({_text_key(o.q): v for o, v in zip(outside, ovectors)})
+    except (OSError, ValueError, KeyError, CorpusError):
         pass
     return cache
 
@@ -262,6 +274,8 @@ def embed_passages(
     todo = sorted({k: p.text for k, p in zip(keys, passages) if k not in cache}.items())
     vecs = _embed_in_batches([t for _, t in todo], embedder.embed_passages, "embedding", progress)
     fresh = {k: v for (k, _), v in zip(todo, vecs)}
+    if not keys:
+        return np.zeros((0, embedder.dim), dtype=np.float32), 0
     vectors = np.stack([fresh[k] if k in fresh else cache[k] for k in keys]).astype(np.float32)
     return vectors, len(todo)
 
@@ -283,6 +297,9 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = True) -
     targets = [d.id for d in corpus.duties] + [r.id for r in corpus.referrals]
     cache = _cached_vectors(settings.index_dir, embedder.name)
     vectors, embedded = embed_passages(passages, embedder, cache, progress)
+    outside_vectors, outside_embedded = embed_passages([Passage("", "outside", o.q) for o in corpus.outside],
+                                                       embedder, cache, progress)
+    embedded += outside_embedded
     index = make_faiss(vectors)
     lexical = build_lexical(target_documents(passages, targets), corpus.synonyms)
     # Typo-repair targets by the number of passages that use them: a list term recurs (a title and
@@ -326,6 +343,7 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = True) -
             "".join(json.dumps(p.to_dict(), ensure_ascii=False) + "\n" for p in passages), encoding="utf-8"
         )
         np.save(tmp / "vectors.npy", vectors)
+        np.save(tmp / OUTSIDE_VECTORS, outside_vectors)
         faiss.write_index(index, str(tmp / "dense.faiss"))
         lexical.save(tmp)
         pinyin.save(tmp)
@@ -403,13 +421,19 @@ def load_build(build: Path) -> LoadedIndex:
         lexical = LexicalState.load(build)
         pinyin = PinyinTable.load(build)
         emergency = EmergencyModel.load(build)
+        outside = corpus.outside
+        if (build / OUTSIDE_VECTORS).exists():
+            outside_vectors = np.load(build / OUTSIDE_VECTORS)
+        else:  # a build from before out_of_list.jsonl took part: it serves without that evidence
+            outside, outside_vectors = [], np.zeros((0, index.d), dtype=np.float32)
     except (OSError, ValueError, TypeError, KeyError, RuntimeError, EOFError, zipfile.BadZipFile,
             CorpusError) as exc:  # a cut-short .npz is a BadZipFile, not an OSError
         raise IndexUnavailable(f"the index build {build.name} is damaged ({exc}): run `python scripts/build_index.py`") from None
     loaded = LoadedIndex(meta, build, corpus.duties, passages, index, lexical, corpus.referrals, corpus.synonyms,
-                         pinyin, emergency, corpus.decision, corpus.matters, corpus.shorts)
+                         pinyin, emergency, corpus.decision, corpus.matters, corpus.shorts,
+                         outside=outside, outside_vectors=outside_vectors)
     targets = set(loaded.targets)
-    if index.ntotal != len(passages) or lexical.n_docs != len(targets) or any(p.item_id not in targets for p in passages):
+    if len(outside_vectors) != len(outside) or index.ntotal != len(passages) or lexical.n_docs != len(targets) or any(p.item_id not in targets for p in passages):
         raise IndexUnavailable(f"the index build {build.name} is damaged (its files do not agree): "
                                "run `python scripts/build_index.py`")
     return loaded

@@ -13,8 +13,9 @@ from bot.retrieval.store import make_faiss, target_documents
 
 
 def variant(searcher, keep=None, vectors_extra=None, passages_extra=None, synonyms=None, config=None,
-            referrals: bool = True) -> Searcher:
-    """The system with some passages left out (or added), other synonyms or settings, built in memory."""
+            referrals: bool = True, keep_outside=None) -> Searcher:
+    """The system with some passages (or off-list questions, `keep_outside(text)`) left out, or
+    passages added, other synonyms or settings, built in memory."""
     idx = searcher.index
     vectors = idx.faiss_index.reconstruct_n(0, idx.faiss_index.ntotal)
     chosen = [i for i, p in enumerate(idx.passages)
@@ -28,6 +29,7 @@ def variant(searcher, keep=None, vectors_extra=None, passages_extra=None, synony
     refs = idx.referrals if referrals else []
     targets = [d.id for d in idx.duties] + [r.id for r in refs]
     lexical = build_lexical(target_documents(passages, targets), synonyms)
+    kept = [i for i, o in enumerate(idx.outside) if keep_outside is None or keep_outside(o.q)]
     loaded = replace(idx, passages=passages, faiss_index=make_faiss(vectors), lexical=lexical, synonyms=synonyms,
-                     referrals=refs)
+                     referrals=refs, outside=[idx.outside[i] for i in kept], outside_vectors=idx.outside_vectors[kept])
     return Searcher(loaded, searcher.embedder, config or searcher.config)

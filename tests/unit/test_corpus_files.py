@@ -16,6 +16,7 @@ if str(ROOT) not in sys.path:
 from bot.corpus.contacts import Contact, load_contacts, write_contacts
 from bot.corpus.matters import Matter, load_matters, write_matters
 from bot.corpus.model import CorpusError, load_duties
+from bot.corpus.outside import OutsideQuestion, load_outside
 from bot.corpus.referrals import Referral, load_referrals, write_referrals
 from bot.corpus.short_names import load_short_names, write_short_names
 
@@ -28,6 +29,31 @@ def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path
     path = tmp_path / name
     path.write_bytes(text.encode(encoding))
     return path
+
+
+# --------------------------------------------------------------------------- off-list questions
+
+def test_off_list_questions_read(tmp_path):
+    path = write(tmp_path, "out_of_list.jsonl",
+                 '{"q": " 党员积分平台账号找谁开 ", "gold": [], "note": "旗县委组织部"}\n\n{"q": "采砂许可证"}\n')
+    assert load_outside(path) == [OutsideQuestion("党员积分平台账号找谁开", "旗县委组织部"), OutsideQuestion("采砂许可证")]
+    assert load_outside(tmp_path / "missing.jsonl") == []
+    assert len(load_outside(ROOT / "corpus" / "out_of_list.jsonl")) > 500
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ('{"q": ""}', r"field 'q': expected a non-empty string"),
+    ('{"gold": []}', r"field 'q': expected a non-empty string, got None"),
+    ('{"q": "低保咋申请", "gold": ["basic-052"]}', r"field 'gold': expected \[\].*belongs in questions\.jsonl"),
+    ('{"q": "采砂许可证", "note": 3}', r"field 'note': expected a string"),
+    ('{"q": "采砂许可证", "id": "basic-001"}', r"unexpected field 'id'"),
+    ('{"q": "电费咋交"}', r"the question '电费咋交' is already at .*:1"),
+    ('{"q": "电费', r"not valid JSON"),
+])
+def test_bad_off_list_lines_are_named(tmp_path, line, expected):
+    path = write(tmp_path, "out_of_list.jsonl", f'{{"q": "电费咋交", "gold": []}}\n\n{line}\n')
+    with pytest.raises(CorpusError, match=r"out_of_list\.jsonl:3: " + expected):
+        load_outside(path)
 
 
 # --------------------------------------------------------------------------- referrals

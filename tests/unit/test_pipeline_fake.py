@@ -30,6 +30,8 @@ REFERRALS = [{"id": "ref-power", "name": "停电报修", "where": "当地供电�
 EMERGENCY = [{"q": q, "emergency": True, "type": "forest_fire"} for q in ("山着火了快来人", "后山冒烟了火很大", "草原起火了")] + \
             [{"q": q, "emergency": False, "type": "forest_fire"} for q in ("防火期上山办啥手续", "去年着火的补助", "防火宣传材料")]
 
+OUTSIDE = ["党费按啥基数交", "村医补助谁发"]
+
 
 @pytest.fixture(scope="module")
 def fake_searcher(tmp_path_factory):
@@ -44,6 +46,8 @@ def fake_searcher(tmp_path_factory):
         "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in REFERRALS), "utf-8")
     (corpus / "emergency.jsonl").write_text(
         "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in EMERGENCY), "utf-8")
+    (corpus / "out_of_list.jsonl").write_text(
+        "".join(json.dumps({"q": q, "gold": [], "note": "别处"}, ensure_ascii=False) + "\n" for q in OUTSIDE), "utf-8")
     settings = Settings.from_env(env_file=None, corpus_dir=corpus, index_dir=base / "index", embedding_model="fake")
     build_index(settings, FakeEmbedder(), progress=False)
     return Searcher(load_index(settings, "fake"), FakeEmbedder(), SearchConfig())
@@ -54,7 +58,21 @@ def test_features_describe_best_margin_and_referral():
     f = features(np.array([0.9, 0.8, 0.1]), 20.0, 0.95, agreement=0.3, referral_share=0.5, referral_lexical=4.0)
     assert f == pytest.approx({"dense": 0.9, "margin": 0.1, "lexical": 1.0, "referral": 0.95,
                                "referral_gap": 0.05, "agreement": 0.3, "referral_share": 0.5,
-                               "referral_lexical": 0.4})
+                               "referral_lexical": 0.4, "outside": 0.0, "outside_gap": -0.9, "outside_top3": 0.0})
+    f = features(np.array([0.9, 0.8]), 0.0, 0.0, outside_dense=np.array([0.5, 0.95, 0.7, 0.6]))
+    assert (f["outside"], f["outside_gap"], f["outside_top3"]) == pytest.approx((0.95, 0.05, 0.75))
+
+
+def test_off_list_questions_are_evidence_for_the_decision(fake_searcher):
+    """A question asked like one known to be off the list: its features say so, and a decision
+    that weighs them does not answer it with the nearest item."""
+    near = fake_searcher.search("党费按啥基数交")
+    far = fake_searcher.search("低保咋申请")
+    assert near.features["outside"] > 0.99 and near.features["outside_gap"] > 0
+    assert far.features["outside"] < 0.99 and far.features["outside_gap"] < 0
+    model = DecisionModel(weights={"dense": 10.0, "outside_gap": -40.0}, bias=-5.0, referral_min=0.99)
+    assert model.decide(near.features, True) == "none"
+    assert model.decide(far.features, True) == "list"
 
 
 def test_decision_three_ways():
