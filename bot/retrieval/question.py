@@ -23,10 +23,14 @@ _FILLER = re.compile(
 _QUESTION_MARK = re.compile(r"[？?]|吗|呢|么|咋|怎么|怎样|谁|哪|啥|什么|能不能|可不可以|行不行|是不是|有没有|归不归|管不管|该不该|[不没啊]$")
 
 
+ASK_CHARS = 60  # the ask of a long message: its question clause and what leads up to it
+
+
 @dataclass(frozen=True)
 class Prepared:
     text: str  # what gets searched
     note: str = ""  # "empty": nothing to search; "truncated": a part of a long message was used
+    ask: str = ""  # for a long message, its last few clauses alone (the searcher tries both)
 
 
 def normalise(text: str) -> str:
@@ -52,13 +56,19 @@ def prepare(question: str, max_chars: int) -> Prepared:
     parts = [c for c in clauses(text) if _content(c)] or [text]
     # The last clause with a question word ends the question; keep what leads up to it.
     last_q = max((i for i, c in enumerate(parts) if _QUESTION_MARK.search(c)), default=len(parts) - 1)
+    asked = parts[:last_q + 1]
+    return Prepared(_tail(asked, max_chars), "truncated", _tail(asked, ASK_CHARS))
+
+
+def _tail(parts: list[str], limit: int) -> str:
+    """The last clauses that fit in `limit` characters (the end of one clause if none fits)."""
     kept: list[str] = []
     used = 0
-    for clause in reversed(parts[:last_q + 1]):
-        if used + len(clause) + bool(kept) > max_chars:
+    for clause in reversed(parts):
+        if used + len(clause) + bool(kept) > limit:
             if not kept:  # one clause longer than the limit: keep its end, where the ask is
-                kept.append(clause[-max_chars:])
+                kept.append(clause[-limit:])
             break
         kept.insert(0, clause)
         used += len(clause) + (len(kept) > 1)
-    return Prepared(" ".join(kept), "truncated")
+    return " ".join(kept)

@@ -9,7 +9,7 @@ describe each match (the passage and department that matched).
 from __future__ import annotations
 
 import builtins
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -171,7 +171,16 @@ class Searcher:
         prepared = prepare(question, self.config.max_chars)
         if not prepared.text:
             return SearchResult(question, "", "empty", [], prepared.note)
-        text = prepared.text
+        result = self._search_text(question, prepared.text, prepared.note, top_k)
+        if prepared.ask and prepared.ask != prepared.text:
+            # A long message: its ask alone, without the background that dilutes it, may say more
+            # clearly which item answers. Whether someone is in danger is read from the whole part.
+            ask = self._search_text(question, prepared.ask, prepared.note, top_k)
+            if ask.confidence > result.confidence:
+                return replace(ask, emergency=result.emergency)
+        return result
+
+    def _search_text(self, question: str, text: str, note: str, top_k: int) -> SearchResult:
         repaired = self.index.pinyin.correct(text) if self.config.repair_typos else text
         qvec = self.embedder.embed_queries([repaired])[0]
         best, dense, closest = self.dense_target_scores(qvec)
@@ -194,7 +203,7 @@ class Searcher:
                      if self.index.emergency is not None else None)
         matches = [self.describe(int(i), float(fused[i]), qvec) for i in order[:top_k]]
         nearest_referral = self.referrals[best_ref] if best_ref >= 0 else None
-        return SearchResult(question, text, kind, matches, prepared.note, nearest_referral if kind == "referral" else None,
+        return SearchResult(question, text, kind, matches, note, nearest_referral if kind == "referral" else None,
                             emergency, f, nearest_referral, confidence)
 
     def duty(self, item_id: str) -> Duty | None:

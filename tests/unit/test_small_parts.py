@@ -70,6 +70,14 @@ def test_long_voice_message_keeps_the_question_at_its_end():
     assert "高龄津贴" in prepared.text and "找谁问" in prepared.text
 
 
+def test_long_voice_message_also_offers_its_ask_alone():
+    background = "那个 嗯 领导好 是这样的 我们屯里今年收成还行 家家都挺好 张大爷八十三了 一个人过 儿女都在外地打工 "
+    prepared = prepare(background * 4 + "他那个高龄津贴咋还没发呢 这事找谁 谢谢啊", 200)
+    assert prepared.ask.endswith("他那个高龄津贴咋还没发呢 这事找谁") and len(prepared.ask) <= 60  # 谢谢啊 is filler
+    assert prepared.text.endswith(prepared.ask) and len(prepared.text) > 150
+    assert prepare("高龄津贴咋还没发呢 这事找谁", 200).ask == ""  # a short message is searched whole
+
+
 def test_nothing_to_search_is_empty():
     assert prepare("🙂👍 ！！", 200).note == "empty"
 
