@@ -78,15 +78,17 @@ class IndexMeta:
 class BuildReport:
     meta: IndexMeta
     path: Path
-    embedded: int
-    reused: int
+    embedded: int  # texts embedded now (passages and off-list questions; a repeated text once)
+    reused: int  # the other texts: their vectors came from the live build or a repeat
     seconds: float
+    outside: int = 0  # off-list questions (out_of_list.jsonl) embedded besides the passages
 
     def summary(self) -> str:
         m = self.meta
         kinds = ", ".join(f"{k} {v}" for k, v in m.counts.items())
         return (
-            f"index built in {self.seconds:.1f} s: {m.items} items, {m.passages} passages ({kinds}); "
+            f"index built in {self.seconds:.1f} s: {m.items} items, {m.passages} passages ({kinds}), "
+            f"{self.outside} off-list questions; "
             f"embedded {self.embedded}, reused {self.reused}; model {m.model}, {m.dim} dims -> {self.path}"
         )
 
@@ -363,7 +365,8 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = True) -
         raise
     _swap_current(settings.index_dir, final)
     _prune(builds, keep=final)
-    return BuildReport(meta, final, embedded, len(passages) - embedded, time.perf_counter() - started)
+    texts = len(passages) + len(corpus.outside)
+    return BuildReport(meta, final, embedded, texts - embedded, time.perf_counter() - started, len(corpus.outside))
 
 
 def _swap_current(index_dir: Path, target: Path) -> None:
