@@ -14,7 +14,6 @@ threshold is chosen on out-of-list questions whose right referral is known.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bot.corpus.outside import load_outside  # noqa: E402
 from bot.retrieval.decision import FEATURES, DecisionModel, fit_logistic  # noqa: E402
 from bot.retrieval.metrics import load_eval  # noqa: E402
 from bot.retrieval.opening import open_searcher  # noqa: E402
@@ -139,10 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     searcher = open_searcher(settings, build_if_needed=True)
     outside = settings.corpus_dir / "out_of_list.jsonl"
     questions = [(q.q, path.stem, q.gold, None) for path in args.questions for q in load_eval(path)]
-    off_list = []
-    if outside.exists():
-        off_list = [(q.q, json.loads(line).get("ref") or "")
-                    for q, line in zip(load_eval(outside), outside.read_text(encoding="utf-8").splitlines())]
+    # No referral fits an off-list question: any referral it gets counts as a wrong one.
+    off_list = [(o.q, "") for o in load_outside(outside)]
     rows = score_rows(searcher, questions) + held_out_rows(searcher, off_list)
 
     # Held-out folds over all rows: fit on four fifths, measure on the fifth, for each setting.

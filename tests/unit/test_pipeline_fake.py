@@ -213,3 +213,20 @@ def test_calm_examples_are_a_fixed_sample_whatever_the_order():
     grown = [e.q for e in ordinary_calm_examples(questions + ["新加的问题 找谁"], [], (), limit=20)]
     assert len(set(first) & set(grown)) >= 19
     assert len(ordinary_calm_examples(questions, [], (), limit=None)) == 100  # each with its bare statement
+
+
+def test_a_decision_that_weighs_off_list_questions_needs_them(fake_searcher, tmp_path):
+    import shutil
+
+    from bot.corpus.model import CorpusError
+    from bot.retrieval.store import read_corpus
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(fake_searcher.index.path.parent.parent.parent / "corpus", corpus)
+    DecisionModel(weights={"dense": 10.0, "outside_gap": -40.0}, bias=-5.0).save(corpus / "decision.json")
+    assert len(read_corpus(corpus).outside) == len(OUTSIDE)
+    (corpus / "out_of_list.jsonl").unlink()
+    with pytest.raises(CorpusError, match=r"decision\.json: the decision weighs the off-list questions.*out_of_list\.jsonl"):
+        read_corpus(corpus)
+    DecisionModel(weights={"dense": 10.0}, bias=-5.0).save(corpus / "decision.json")
+    assert read_corpus(corpus).outside == []  # a decision that does not weigh them is fine without them
