@@ -130,21 +130,34 @@ def salt_file(path: Path) -> Path:
 
 
 def load_or_create_salt(path: Path) -> str:
-    """The generated salt next to the log (never inside it), created once with mode 0600."""
+    """The generated salt next to the log (never inside it), created once with mode 0600.
+
+    Two processes may open a new log at the same moment: the salt file must appear whole or
+    not at all (a reader of a created-but-not-yet-written file would hash with an empty salt),
+    so it is written aside and linked into place; whoever links first wins and both read that."""
     file = salt_file(path)
     try:
-        return file.read_text(encoding="ascii").strip()
+        salt = file.read_text(encoding="ascii").strip()
+        if salt:
+            return salt
     except FileNotFoundError:
         pass
     file.parent.mkdir(parents=True, exist_ok=True)
-    salt = secrets.token_hex(32)
+    aside = file.with_name(f"{file.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process made it first: use theirs
-        return file.read_text(encoding="ascii").strip()
-    with os.fdopen(fd, "w", encoding="ascii") as f:
-        f.write(salt + "\n")
-    return salt
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(secrets.token_hex(32) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.link(aside, file)
+        except FileExistsError:
+            if not file.read_text(encoding="ascii").strip():  # left empty by a crash: replace it
+                os.replace(aside, file)
+    finally:
+        aside.unlink(missing_ok=True)
+    return file.read_text(encoding="ascii").strip()
 
 
 class QuestionLog:

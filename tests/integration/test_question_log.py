@@ -249,3 +249,21 @@ def test_learn_interactive_review(index_copy, tmp_path, run_script):
     assert proc.returncode == 0, proc.stderr
     added = index_copy.questions_path.read_text(encoding="utf-8")[len(before):]
     assert added.count("\n") == 1 and "屯里修路的事归谁" in added and "basic-078" in added
+
+
+def test_a_new_salt_is_the_same_for_everyone_who_asks_at_once(tmp_path):
+    """Openers racing on a new log all get the one salt, never an empty one (a file created but not
+    yet written); an empty salt file left by a crash is replaced."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bot.feedback.question_log import load_or_create_salt, salt_file
+
+    path = tmp_path / "questions.sqlite3"
+    with ThreadPoolExecutor(16) as pool:
+        salts = set(pool.map(lambda _: load_or_create_salt(path), range(64)))
+    assert len(salts) == 1 and len(salts.pop()) == 64
+    assert [p.name for p in tmp_path.iterdir()] == ["questions.sqlite3.salt"]  # nothing left aside
+    broken = tmp_path / "other.sqlite3"
+    salt_file(broken).write_text("", encoding="ascii")
+    salt = load_or_create_salt(broken)
+    assert len(salt) == 64 and load_or_create_salt(broken) == salt
