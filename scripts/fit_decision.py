@@ -59,9 +59,9 @@ def score_rows(searcher, questions: list[tuple[str, str, list[str], str | None]]
     return rows
 
 
-def held_out_rows(searcher, outside: list[tuple[str, str]]) -> list[Row]:
-    """Corpus example questions (life), referral questions and off-list questions ((q, the right
-    referral or "")), each scored without itself."""
+def held_out_rows(searcher, outside: list[str]) -> list[Row]:
+    """Corpus example questions (life), referral questions and off-list questions, each scored
+    without itself."""
     index = searcher.index
     life = sorted({(p.text, p.item_id) for p in index.passages if p.kind == "question" and p.source == "life"})
     refq = sorted({(p.text, p.item_id) for p in index.passages if p.kind == "referral-question"})
@@ -72,13 +72,14 @@ def held_out_rows(searcher, outside: list[tuple[str, str]]) -> list[Row]:
         def keep(p, fold_life=fold_life, fold_ref=fold_ref) -> bool:
             return not ((p.kind == "question" and p.text in fold_life)
                         or (p.kind == "referral-question" and p.text in fold_ref))
-        fold_out = {q for i, (q, _) in enumerate(outside) if i % FOLDS == k}
+        fold_out = {q for i, q in enumerate(outside) if i % FOLDS == k}
         held = variant(searcher, keep=keep, keep_outside=lambda q, fold_out=fold_out: q not in fold_out)
         rows += score_rows(held, [(t, "life", [] if target.startswith("ref-") else [target],
                                    target if target.startswith("ref-") else None)
                                   for i, (t, target) in enumerate(life) if i % FOLDS == k])
         rows += score_rows(held, [(t, "referral", [], ref) for i, (t, ref) in enumerate(refq) if i % FOLDS == k])
-        rows += score_rows(held, [(q, "out", [], ref) for i, (q, ref) in enumerate(outside) if i % FOLDS == k])
+        # No referral fits an off-list question: any referral it gets counts as a wrong one.
+        rows += score_rows(held, [(q, "out", [], "") for i, q in enumerate(outside) if i % FOLDS == k])
         print(f"fold {k + 1}/{FOLDS} scored", file=sys.stderr)
     return rows
 
@@ -139,8 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     searcher = open_searcher(settings, build_if_needed=True)
     outside = settings.corpus_dir / "out_of_list.jsonl"
     questions = [(q.q, path.stem, q.gold, None) for path in args.questions for q in load_eval(path)]
-    # No referral fits an off-list question: any referral it gets counts as a wrong one.
-    off_list = [(o.q, "") for o in load_outside(outside)]
+    off_list = [o.q for o in load_outside(outside)]
     rows = score_rows(searcher, questions) + held_out_rows(searcher, off_list)
 
     # Held-out folds over all rows: fit on four fifths, measure on the fifth, for each setting.

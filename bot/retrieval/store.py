@@ -279,12 +279,12 @@ def embed_passages(
     passages: list[Passage], embedder: Embedder, cache: dict[str, np.ndarray], progress: bool
 ) -> tuple[np.ndarray, int]:
     """Vectors for all passages, embedding only texts the cache does not know."""
+    if not passages:  # np.stack needs at least one row
+        return np.zeros((0, embedder.dim), dtype=np.float32), 0
     keys = [_text_key(p.text) for p in passages]
     todo = sorted({k: p.text for k, p in zip(keys, passages) if k not in cache}.items())
     vecs = _embed_in_batches([t for _, t in todo], embedder.embed_passages, "embedding", progress)
     fresh = {k: v for (k, _), v in zip(todo, vecs)}
-    if not keys:
-        return np.zeros((0, embedder.dim), dtype=np.float32), 0
     vectors = np.stack([fresh[k] if k in fresh else cache[k] for k in keys]).astype(np.float32)
     return vectors, len(todo)
 
