@@ -24,13 +24,16 @@ _QUESTION_MARK = re.compile(r"[？?]|吗|呢|么|咋|怎么|怎样|谁|哪|啥|�
 
 
 ASK_CHARS = 30  # the ask of a long message: its question clause and what leads up to it
+# From this length a message is also searched by its ask: two or three sentences of background
+# already dilute "河里有个孩子掉进去了" below the alarm (the emergency model's own tail length).
+ASK_FROM = 80
 
 
 @dataclass(frozen=True)
 class Prepared:
     text: str  # what gets searched
     note: str = ""  # "empty": nothing to search; "truncated": a part of a long message was used
-    ask: str = ""  # for a long message, its last few clauses alone (the searcher tries both)
+    ask: str = ""  # for a message longer than ASK_FROM, its last few clauses alone (the searcher tries both)
 
 
 def normalise(text: str) -> str:
@@ -51,13 +54,16 @@ def prepare(question: str, max_chars: int) -> Prepared:
     text = normalise(question)
     if not _MEANINGFUL.search(text):
         return Prepared("", "empty")
-    if len(text) <= max_chars:
+    if len(text) <= ASK_FROM:
         return Prepared(text)
     parts = [c for c in clauses(text) if _content(c)] or [text]
     # The last clause with a question word ends the question; keep what leads up to it.
     last_q = max((i for i, c in enumerate(parts) if _QUESTION_MARK.search(c)), default=len(parts) - 1)
     asked = parts[:last_q + 1]
-    return Prepared(_tail(asked, max_chars), "truncated", _tail(asked, min(ASK_CHARS, max_chars)))
+    ask = _tail(asked, min(ASK_CHARS, max_chars))
+    if len(text) <= max_chars:  # searched whole, and by its ask
+        return Prepared(text, "", ask)
+    return Prepared(_tail(asked, max_chars), "truncated", ask)
 
 
 def _tail(parts: list[str], limit: int) -> str:

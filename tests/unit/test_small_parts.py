@@ -76,6 +76,8 @@ def test_long_voice_message_also_offers_its_ask_alone():
     assert prepared.ask.endswith("他那个高龄津贴咋还没发呢 这事找谁") and len(prepared.ask) <= 60  # 谢谢啊 is filler
     assert prepared.text.endswith(prepared.ask) and len(prepared.text) > 150
     assert prepare("高龄津贴咋还没发呢 这事找谁", 200).ask == ""  # a short message is searched whole
+    medium = prepare(background * 2 + "他那个高龄津贴咋还没发呢 这事找谁", 200)  # whole, and by its ask
+    assert medium.note == "" and medium.ask.endswith("这事找谁") and len(medium.text) > 100
 
 
 def test_nothing_to_search_is_empty():
