@@ -55,6 +55,8 @@ class SearcherHolder:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _child: asyncio.subprocess.Process | None = field(default=None, init=False, repr=False)
     _killed: bool = field(default=False, init=False, repr=False)
+    # The task opening the index at start-up: a stop signal can leave it suspended mid-build.
+    _opening: asyncio.Task | None = field(default=None, init=False, repr=False)
 
     @property
     def build_id(self) -> str:
@@ -87,6 +89,10 @@ class SearcherHolder:
             out, err = waiter.result()
         except asyncio.CancelledError:
             self.kill_build()
+            # Reap the killed child here, on a running loop: left to the garbage collector its
+            # pipes close after the loop has (a traceback on stderr at every such stop).
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(waiter, timeout=5)
             raise
         finally:
             code = self._child.returncode
@@ -106,22 +112,40 @@ class SearcherHolder:
                 self._child.kill()
             log.warning("index build stopped; the unfinished build is discarded")
 
+    async def stop(self) -> None:
+        """Shutdown: kill a build and finish a start-up left waiting on it.
+
+        PTB stops the loop from its signal handler, so a SIGTERM during post_init leaves that
+        coroutine suspended; cancelling and awaiting it lets the child be reaped before the
+        loop closes.
+        """
+        self.kill_build()
+        opening, self._opening = self._opening, None
+        if opening is not None and not opening.done() and opening is not asyncio.current_task():
+            opening.cancel()
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await opening
+
     async def open(self, build_if_needed: bool) -> Searcher:
         """Load the current index, building it first (in a child) if it is missing or stale."""
         started = time.perf_counter()
-        stale = await asyncio.to_thread(check_index, self.settings, self.settings.embedding_model)
-        if stale and build_if_needed:
-            log.info("%s; building the index now", stale.split(":")[0])
-            try:
-                await self.rebuild()
-            except RebuildFailed as exc:
-                # The corpus has an error: serve the last good build if there is one (opening.py).
-                log.warning("index build failed: %s", exc)
-        searcher = await asyncio.to_thread(self._load_allowing_stale)
-        meta = searcher.index.meta
-        log.info("search index ready: build %s, %d items, %d passages, model %s (%.1f s)",
-                 meta.build_id, meta.items, meta.passages, meta.model, time.perf_counter() - started)
-        return searcher
+        self._opening = asyncio.current_task()
+        try:
+            stale = await asyncio.to_thread(check_index, self.settings, self.settings.embedding_model)
+            if stale and build_if_needed:
+                log.info("%s; building the index now", stale.split(":")[0])
+                try:
+                    await self.rebuild()
+                except RebuildFailed as exc:
+                    # The corpus has an error: serve the last good build if there is one (opening.py).
+                    log.warning("index build failed: %s", exc)
+            searcher = await asyncio.to_thread(self._load_allowing_stale)
+            meta = searcher.index.meta
+            log.info("search index ready: build %s, %d items, %d passages, model %s (%.1f s)",
+                     meta.build_id, meta.items, meta.passages, meta.model, time.perf_counter() - started)
+            return searcher
+        finally:
+            self._opening = None
 
     def _load_allowing_stale(self) -> Searcher:
         from bot.retrieval.opening import open_searcher

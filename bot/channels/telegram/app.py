@@ -117,7 +117,7 @@ async def _post_stop(app: Application) -> None:
 
 async def _post_shutdown(app: Application) -> None:
     data: BotData = app.bot_data
-    data.holder.kill_build()  # a stop signal during start-up's build skips post_stop
+    await data.holder.stop()  # a stop signal during start-up's build skips post_stop
     data.usage.close()
     data.search_pool.shutdown(wait=False, cancel_futures=True)
 

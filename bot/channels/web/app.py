@@ -184,7 +184,7 @@ async def _lifecycle(app: web.Application):
         await asyncio.gather(*ctx.tasks, return_exceptions=True)
         ctx.tasks.clear()
         if ctx.background:
-            holder.kill_build()
+            await holder.stop()
         ctx.pool.shutdown(wait=False, cancel_futures=True)
         await asyncio.to_thread(ctx.usage.close)
 
