@@ -26,9 +26,9 @@ import numpy as np
 from tqdm import tqdm
 
 from bot.corpus.matters import Matter, load_matters
-from bot.corpus.model import CorpusError, Duty, file_hash, load_duties
+from bot.corpus.model import CorpusError, Duty, file_hash, iter_jsonl, load_duties
 from bot.corpus.outside import OutsideQuestion, load_outside
-from bot.corpus.questions import load_questions
+from bot.corpus.questions import ExampleQuestion, load_questions
 from bot.corpus.referrals import Referral, load_referrals
 from bot.corpus.short_names import load_short_names
 from bot.corpus.synonyms import SynonymTable
@@ -152,9 +152,11 @@ def read_corpus(folder: Path) -> Corpus:
         # question would be answered with an item.
         raise CorpusError(f"{folder / 'decision.json'}: the decision weighs the off-list questions, but "
                           f"{folder / 'out_of_list.jsonl'} has none: restore it, or refit with scripts/fit_decision.py")
+    questions = load_questions(folder / "questions.jsonl", ids | {r.id for r in referrals})
+    _check_not_both(folder, questions, outside)
     return Corpus(
         duties=duties,
-        questions=load_questions(folder / "questions.jsonl", ids | {r.id for r in referrals}),
+        questions=questions,
         referrals=referrals,
         synonyms=SynonymTable.load(folder / "synonyms.tsv"),
         matters=load_matters(folder / "matters.jsonl", ids),
@@ -163,6 +165,19 @@ def read_corpus(folder: Path) -> Corpus:
         decision=decision,
         outside=outside,
     )
+
+
+def _check_not_both(folder: Path, questions: list[ExampleQuestion], outside: list[OutsideQuestion]) -> None:
+    """A question labelled with a target and also listed as off the list teaches opposite things."""
+    both = {q.q.strip() for q in questions} & {o.q for o in outside}
+    if not both:
+        return
+    first: dict[str, str] = {}
+    for name in ("out_of_list.jsonl", "questions.jsonl"):
+        first[name] = next(where for where, data in iter_jsonl(folder / name)
+                           if isinstance(data.get("q"), str) and data["q"].strip() in both)
+    raise CorpusError(f"{first['out_of_list.jsonl']}: this question is also a labelled example question at "
+                      f"{first['questions.jsonl']}: keep it in one file ({len(both)} such question(s))")
 
 
 def _text_key(text: str) -> str:

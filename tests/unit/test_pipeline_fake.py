@@ -235,3 +235,22 @@ def test_a_decision_that_weighs_off_list_questions_needs_them(fake_searcher, tmp
         read_corpus(corpus)
     DecisionModel(weights={"dense": 10.0}, bias=-5.0).save(corpus / "decision.json")
     assert read_corpus(corpus).outside == []  # a decision that does not weigh them is fine without them
+
+
+def test_an_off_list_question_that_is_also_an_example_question_is_named(fake_searcher, tmp_path):
+    """Labelled with a target in one file and "no item, no referral" in the other: both places are named."""
+    import json
+    import shutil
+
+    from bot.corpus.model import CorpusError
+    from bot.retrieval.store import read_corpus
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(fake_searcher.index.path.parent.parent.parent / "corpus", corpus)
+    first = json.loads((corpus / "questions.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    with (corpus / "out_of_list.jsonl").open("a", encoding="utf-8") as f:
+        f.write(json.dumps({"q": f" {first['q']}", "gold": []}, ensure_ascii=False) + "\n")
+    lines = len((corpus / "out_of_list.jsonl").read_text(encoding="utf-8").splitlines())
+    with pytest.raises(CorpusError, match=rf"out_of_list\.jsonl:{lines}: .*also a labelled example question at "
+                                          r".*questions\.jsonl:1\b"):
+        read_corpus(corpus)
