@@ -39,6 +39,9 @@ TAIL_CHARS = 80  # longer than every urgent example in corpus/emergency.jsonl (a
 # 14,500 keep the false alarms on the everyday questions left out where all of them kept them,
 # and save a fresh build about 80 seconds (docs/experiments/emergency_calm_sample.py).
 MAX_EVERYDAY_EXAMPLES = 6000
+# A question with an asking tail that scores at least this is read again without the tail (one more
+# embedding, for under 1 % of everyday questions).
+SECOND_READ_FROM = 0.2
 THRESHOLD_GRID = tuple(round(0.30 + 0.025 * i, 3) for i in range(27))  # 0.30 … 0.95
 
 
@@ -178,15 +181,29 @@ class EmergencyModel:
 
         A long message must also sound urgent at its end, where a voice message puts its
         question: a story of everyday life ("张大爷八十三了，一个人过…高龄津贴咋还没发") should
-        not raise the alarm because its background reads like a missing old man."""
+        not raise the alarm because its background reads like a missing old man.
+
+        A question ending "……这归谁管" is also read without that tail when it sounds at all urgent:
+        thousands of calm everyday questions end that way, so the tail alone pulls "后山冒烟了
+        这归谁管" below the threshold (docs/experiments/emergency_asking_tails.py, variant D).
+        """
+        kind, urgency = self._detect(qvec, text, embed)
+        if kind is not None or embed is None or urgency < SECOND_READ_FROM:
+            return kind
+        bare = bare_statement(text)
+        return self._detect(embed(bare), bare, embed)[0] if bare else None
+
+    def _detect(self, qvec: np.ndarray, text: str,
+                embed: Callable[[str], np.ndarray] | None) -> tuple[str | None, float]:
         row = _features(qvec.reshape(1, -1), [text])
-        if self._urgency(row) < self.threshold(text):
-            return None
+        urgency = self._urgency(row)
+        if urgency < self.threshold(text):
+            return None, urgency
         if embed is not None and len(text) > TAIL_CHARS:
             tail = text[-TAIL_CHARS:]
             if self.probability(embed(tail), tail) < self.threshold(tail):
-                return None
-        return self._kind(row)
+                return None, urgency
+        return self._kind(row), urgency
 
     def kind(self, qvec: np.ndarray, text: str) -> str:
         return self._kind(_features(qvec.reshape(1, -1), [text]))

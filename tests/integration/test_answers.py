@@ -50,6 +50,8 @@ def test_nothing_fits_is_said_plainly(engine, question):
     ("村口两台车撞了 有人流血了", "122", "traffic"),
     ("俺爹上山放羊到现在没回来 天都黑透了 电话也打不通", "110", "missing"),
     ("孩子把农药当饮料喝了 直吐", "120", "poisoning"),
+    # Asked like everyday questions ("……这归谁管"): read again without the tail.
+    ("后山冒烟了 这归谁管", "119", "forest_fire"),
     ("那个 嗯 领导您好 我是东屯的网格员 跟您说个事啊 我们屯老李家今年收成挺好 刚把粮卖了 "
      "结果刚才他家仓房着火了 火苗子老高 老李还在里头没出来 咋整啊", "119", "fire"),
 ])
@@ -62,7 +64,8 @@ def test_danger_now_puts_the_emergency_number_first(engine, searcher, question, 
     assert answer.to_json()["emergency"]["numbers"][0] == first_number
 
 
-@pytest.mark.parametrize("question", ["防火期上山要办啥手续", "去年房子着火了 现在能申请救助吗", "燃气管道老化了想换找谁"])
+@pytest.mark.parametrize("question", ["防火期上山要办啥手续", "去年房子着火了 现在能申请救助吗", "燃气管道老化了想换找谁",
+                                      "上个月后山着过一次火 这归谁管"])
 def test_prevention_or_past_is_not_an_emergency(engine, question):
     answer = engine.ask(question)
     assert answer.emergency is None and answer.to_json()["emergency"] is None
