@@ -11,6 +11,7 @@ from __future__ import annotations
 import builtins
 from dataclasses import dataclass, field, replace
 
+import faiss
 import numpy as np
 
 from bot.corpus.model import Duty
@@ -108,6 +109,10 @@ class Searcher:
         self.target_passages: list[list[int]] = [[] for _ in self.position]
         for pid, target in enumerate(self.passage_target):
             self.target_passages[target].append(pid)
+        # What a match is described with: the list's own texts, not its example questions (an
+        # item has dozens of those); the questions only when it has nothing else.
+        self.target_own_passages = [[p for p in pids if index.passages[p].kind != "question"] or pids
+                                    for pids in self.target_passages]
         self.lexical = LexicalIndex(index.lexical, index.synonyms, self.config.synonym_weight)
         self.corpus_problem = ""  # set by opening.py when the corpus failed to build and an older build serves
 
@@ -118,6 +123,10 @@ class Searcher:
         is not). Also the targets of the closest passages, best first. Targets with no passage in
         the fetched depth get the floor."""
         depth = min(self.config.dense_depth, self.index.faiss_index.ntotal)
+        # One query is quicker on one thread, and faiss's OpenMP threads, spinning after a search,
+        # took the two cores the embedding model needs: the answer path took 3x the embedding call,
+        # now 1.5x (docs/benchmark.md). The setting is the calling thread's own.
+        faiss.omp_set_num_threads(1)
         scores, ids = self.index.faiss_index.search(qvec.reshape(1, -1), depth)
         keep = ids[0] >= 0
         scores, targets = scores[0][keep], self.passage_target[ids[0][keep]]
@@ -139,15 +148,14 @@ class Searcher:
 
     # -- describing a match ----------------------------------------------------
     def _passage_scores(self, target: int, qvec: np.ndarray) -> list[tuple[float, Passage]]:
-        pids = self.target_passages[target]
+        pids = self.target_own_passages[target]
         sims = self.index.faiss_index.reconstruct_batch(np.asarray(pids, dtype=np.int64)) @ qvec
         return sorted(((float(s), self.index.passages[p]) for s, p in zip(sims, pids)), key=lambda x: -x[0])
 
     def describe(self, item: int, score: float, qvec: np.ndarray) -> Match:
         duty = self.duties[item]
-        ranked = self._passage_scores(item, qvec)
         # Example questions only help finding; show the list's own text that matched.
-        own = [(s, p) for s, p in ranked if p.kind != "question"] or ranked
+        own = self._passage_scores(item, qvec)
         best_passage = own[0][1]
         dept_passages = [p for _, p in own if p.kind == "department"]
         matched_department = dept_passages[0].department if dept_passages else ""
