@@ -164,10 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         times: dict[str, list[float]] = {"embed": [], **{name: [] for name in searchers}}
         engines = {name: Engine(SearcherHolder(work, s), ContactBook(work.contacts_file))
                    for name, s in searchers.items()}
-        # The bare call is the answering searcher's own embedder: the builds' instance has just
-        # embedded thousands of texts and can run faster than the one answering.
-        bare = searchers["base"].embedder
-        calls = {"embed": lambda q: bare.embed_queries([q]),
+        calls = {"embed": lambda q: embedder.embed_queries([q]),
                  **{name: (lambda q, e=e: format_answer(e.ask(q))) for name, e in engines.items()}}
         for _ in range(args.rounds):
             for q in QUESTIONS:

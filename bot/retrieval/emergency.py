@@ -188,7 +188,9 @@ class EmergencyModel:
         这归谁管" below the threshold (docs/experiments/emergency_asking_tails.py, variant D).
         """
         kind, urgency = self._detect(qvec, text, embed)
-        if kind is not None or embed is None or urgency < SECOND_READ_FROM:
+        # Only a reading that sounded too calm is retried: one the long-message check turned
+        # down (urgent background, calm ask) must not come back through its shorter bare form.
+        if kind is not None or embed is None or not SECOND_READ_FROM <= urgency < self.threshold(text):
             return kind
         bare = bare_statement(text)
         return self._detect(embed(bare), bare, embed)[0] if bare else None

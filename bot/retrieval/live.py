@@ -106,7 +106,7 @@ class SearcherHolder:
         log.info("%s", out.decode("utf-8", "replace").strip())
 
     def kill_build(self) -> None:
-        if self._child is not None and self._child.returncode is None:
+        if self._child is not None and self._child.returncode is None and not self._killed:
             self._killed = True
             with contextlib.suppress(ProcessLookupError):
                 self._child.kill()
@@ -125,6 +125,9 @@ class SearcherHolder:
             opening.cancel()
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await opening
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise asyncio.CancelledError  # stop() itself was cancelled, not only the start-up
 
     async def open(self, build_if_needed: bool) -> Searcher:
         """Load the current index, building it first (in a child) if it is missing or stale."""

@@ -125,7 +125,8 @@ class Searcher:
         depth = min(self.config.dense_depth, self.index.faiss_index.ntotal)
         # One query is quicker on one thread, and faiss's OpenMP threads, spinning after a search,
         # took the two cores the embedding model needs: the answer path took 3x the embedding call,
-        # now 1.5x (docs/benchmark.md). The setting is the calling thread's own.
+        # now 1.5x (docs/benchmark.md). The setting is the calling thread's own and stays: a script
+        # that searches and then builds a large HNSW index in the same thread builds it on one thread.
         faiss.omp_set_num_threads(1)
         scores, ids = self.index.faiss_index.search(qvec.reshape(1, -1), depth)
         keep = ids[0] >= 0

@@ -172,12 +172,12 @@ def _check_not_both(folder: Path, questions: list[ExampleQuestion], outside: lis
     both = {q.q.strip() for q in questions} & {o.q for o in outside}
     if not both:
         return
-    first: dict[str, str] = {}
-    for name in ("out_of_list.jsonl", "questions.jsonl"):
-        first[name] = next(where for where, data in iter_jsonl(folder / name)
-                           if isinstance(data.get("q"), str) and data["q"].strip() in both)
-    raise CorpusError(f"{first['out_of_list.jsonl']}: this question is also a labelled example question at "
-                      f"{first['questions.jsonl']}: keep it in one file ({len(both)} such question(s))")
+    where, text = next((w, d["q"].strip()) for w, d in iter_jsonl(folder / "out_of_list.jsonl")
+                       if isinstance(d.get("q"), str) and d["q"].strip() in both)
+    also = next(w for w, d in iter_jsonl(folder / "questions.jsonl")
+                if isinstance(d.get("q"), str) and d["q"].strip() == text)
+    raise CorpusError(f"{where}: this question is also a labelled example question at {also}: keep it in one "
+                      f"file ({len(both)} such question(s))")
 
 
 def _text_key(text: str) -> str:

@@ -21,8 +21,10 @@ def test_a_stop_signal_during_the_start_up_build_leaves_nothing_behind(monkeypat
     real_exec = asyncio.create_subprocess_exec
 
     async def slow_child(*args, **kwargs):  # stands in for a build of several minutes
-        return await real_exec(sys.executable, "-c", "import time; time.sleep(60)",
-                               stdout=kwargs["stdout"], stderr=kwargs["stderr"])
+        child = await real_exec(sys.executable, "-c", "import time; time.sleep(60)",
+                                stdout=kwargs["stdout"], stderr=kwargs["stderr"])
+        asyncio.get_running_loop().call_later(0.2, signal_handler)  # the stop signal, once the build runs
+        return child
     monkeypatch.setattr(live.asyncio, "create_subprocess_exec", slow_child)
     unraisable: list[str] = []
     monkeypatch.setattr(sys, "unraisablehook", lambda u: unraisable.append(repr(u.exc_value)))
@@ -33,7 +35,6 @@ def test_a_stop_signal_during_the_start_up_build_leaves_nothing_behind(monkeypat
 
     loop = asyncio.new_event_loop()
     try:
-        loop.call_later(0.5, signal_handler)
         with caplog.at_level(logging.WARNING, logger="asyncio"), pytest.raises(SystemExit):
             loop.run_until_complete(holder.open(build_if_needed=True))
         child = holder._child

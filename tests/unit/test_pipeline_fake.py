@@ -247,10 +247,12 @@ def test_an_off_list_question_that_is_also_an_example_question_is_named(fake_sea
 
     corpus = tmp_path / "corpus"
     shutil.copytree(fake_searcher.index.path.parent.parent.parent / "corpus", corpus)
-    first = json.loads((corpus / "questions.jsonl").read_text(encoding="utf-8").splitlines()[0])
-    with (corpus / "out_of_list.jsonl").open("a", encoding="utf-8") as f:
-        f.write(json.dumps({"q": f" {first['q']}", "gold": []}, ensure_ascii=False) + "\n")
+    first, second = (json.loads(line)["q"] for line in
+                     (corpus / "questions.jsonl").read_text(encoding="utf-8").splitlines()[:2])
+    with (corpus / "out_of_list.jsonl").open("a", encoding="utf-8") as f:  # the second first: both lines named
+        for q in (second, first):
+            f.write(json.dumps({"q": f" {q}", "gold": []}, ensure_ascii=False) + "\n")
     lines = len((corpus / "out_of_list.jsonl").read_text(encoding="utf-8").splitlines())
-    with pytest.raises(CorpusError, match=rf"out_of_list\.jsonl:{lines}: .*also a labelled example question at "
-                                          r".*questions\.jsonl:1\b"):
+    with pytest.raises(CorpusError, match=rf"out_of_list\.jsonl:{lines - 1}: .*also a labelled example question at "
+                                          r".*questions\.jsonl:2\b.*2 such"):
         read_corpus(corpus)

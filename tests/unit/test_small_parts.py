@@ -145,3 +145,27 @@ def test_bad_settings_name_the_setting(monkeypatch, name, value, message):
     monkeypatch.setenv(name, value)
     with pytest.raises(SettingsError, match=message):
         Settings.from_env(env_file=None)
+
+
+@pytest.mark.parametrize(("text", "urgency", "flagged"), [
+    # Calm with its asking tail, urgent without it: read again without the tail.
+    ("后山冒烟了 这归谁管", {10: 0.3, 7: 0.9}, True),  # bare: "后山冒烟了 这"
+    # Too calm even with the tail (below SECOND_READ_FROM): not read again.
+    ("后山冒烟了 这归谁管", {10: 0.1, 7: 0.9}, False),
+    # Urgent background, calm ask (the long-message check turns it down): the bare form, short
+    # enough to skip that check, must not bring the alarm back.
+    ("张" * 71 + "高龄津贴咋领" + "这事该找谁啊？", {84: 0.9, 80: 0.1, 77: 0.9}, False),
+])
+def test_danger_read_again_without_its_asking_tail(monkeypatch, text, urgency, flagged):
+    import numpy as np
+
+    from bot.retrieval import emergency
+
+    class Stub(emergency.EmergencyModel):
+        def _urgency(self, row):
+            return urgency.get(int(row[0, 0]), 0.0)
+
+    monkeypatch.setattr(emergency, "_features", lambda vectors, texts: np.array([[len(t)] for t in texts], float))
+    model = Stub(detector=None, kind_model=None, kinds=["forest_fire"], thresholds=(0.5, 0.5))  # type: ignore[arg-type]
+    found = model.detect(np.zeros(1), text, lambda t: np.zeros(1))
+    assert found == ("forest_fire" if flagged else None)
