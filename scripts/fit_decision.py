@@ -69,8 +69,6 @@ def twin_folds(texts: list[str], vectors: np.ndarray) -> dict[str, int]:
     its kind than a new question ever does. At 0.97 a fifth of the corpus's questions have a
     twin and the largest chain holds about 1 % of them; at 0.95 chains join most questions."""
     n = len(texts)
-    if n == 0:
-        return {}
     pairs_i, pairs_j = [], []
     for start in range(0, n, 2048):
         i, j = np.nonzero(vectors[start:start + 2048] @ vectors.T >= TWIN_COSINE)
@@ -83,6 +81,11 @@ def twin_folds(texts: list[str], vectors: np.ndarray) -> dict[str, int]:
     for text, c in zip(texts, component):  # a component's fold comes from its first text: stable
         first.setdefault(int(c), text)
     return {text: zlib.crc32(first[int(c)].encode()) % FOLDS for text, c in zip(texts, component)}
+
+
+def fold_of_text(folds: dict[str, int], text: str) -> int:
+    """The text's twin fold; a text with none (not in the index: dev, life-dev) by its own hash."""
+    return folds.get(text, zlib.crc32(text.encode()) % FOLDS)
 
 
 def held_out_rows(searcher, outside: list[str]) -> tuple[list[Row], dict[str, int]]:
@@ -100,11 +103,11 @@ def held_out_rows(searcher, outside: list[str]) -> tuple[list[Row], dict[str, in
     fold_of = twin_folds(texts, np.stack([vector_of[t] for t in texts])) if texts else {}
 
     def fold(text: str) -> int:  # a text the build did not embed (none today) still gets a fold
-        return fold_of.get(text, zlib.crc32(text.encode()) % FOLDS)
+        return fold_of_text(fold_of, text)
     rows = []
     for k in range(FOLDS):
         def keep(p, k=k) -> bool:
-            return not (p.kind in ("question", "referral-question") and fold_of.get(p.text) == k)
+            return not (p.kind in ("question", "referral-question") and fold(p.text) == k)
         held = variant(searcher, keep=keep, keep_outside=lambda q, k=k: fold(q) != k)
         rows += score_rows(held, [(t, "life", [] if target.startswith("ref-") else [target],
                                    target if target.startswith("ref-") else None)
@@ -178,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # Held-out folds over all rows: fit on four fifths, measure on the fifth, for each setting.
     # A corpus question keeps the fold it (and its twins) were held out in.
-    fold_of = np.array([text_folds.get(r.q, zlib.crc32(r.q.encode()) % FOLDS) for r in rows])
+    fold_of = np.array([fold_of_text(text_folds, r.q) for r in rows])
     life_only = args.choose_on == "life"
     results, results_all = {}, {}
     for threshold in THRESHOLDS:

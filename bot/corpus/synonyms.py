@@ -1,7 +1,7 @@
 """corpus/synonyms.tsv: spoken or abbreviated terms -> the list's own wording (新农合 -> 城乡居民医疗保险)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.corpus.model import CorpusError, read_text
@@ -10,6 +10,8 @@ from bot.corpus.model import CorpusError, read_text
 @dataclass(frozen=True)
 class SynonymTable:
     pairs: tuple[tuple[str, str], ...] = ()  # (variant, official), longest variants first
+    # Derived from pairs: the positions of the pairs whose variant starts with each character.
+    _by_first: dict[str, list[int]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def load(cls, path: Path) -> SynonymTable:
@@ -34,15 +36,12 @@ class SynonymTable:
     def __post_init__(self) -> None:
         # Pairs by the first character of the variant: a question is checked only against the
         # variants that can start in it (every pair took half a millisecond a question).
-        by_first: dict[str, list[int]] = {}
         for i, (variant, _) in enumerate(self.pairs):
-            by_first.setdefault(variant[0], []).append(i)
-        object.__setattr__(self, "_by_first", by_first)
+            self._by_first.setdefault(variant[0], []).append(i)
 
     def official_terms(self, text: str) -> list[str]:
         """The list's own terms for the spoken variants found in text."""
-        by_first: dict[str, list[int]] = self._by_first  # type: ignore[attr-defined]
-        candidates = sorted(i for c in set(text) for i in by_first.get(c, ()))
+        candidates = sorted(i for c in set(text) for i in self._by_first.get(c, ()))
         extra: list[str] = []
         for variant, canonical in (self.pairs[i] for i in candidates):
             if variant in text and canonical not in text and canonical not in extra:
