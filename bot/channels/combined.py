@@ -5,7 +5,8 @@
 One event loop runs both: the aiohttp site and PTB's Application (started by hand, in the
 order run_polling uses, post_init/post_stop/post_shutdown included). One SearcherHolder and
 one Engine serve both channels; the Telegram side watches the index and prunes the question
-log, for both. SIGTERM or SIGINT stops polling, then the web site, and exits 0.
+log, for both. SIGTERM or SIGINT stops polling, then the web site, and exits 0; during a start-up build it
+stops the build and exits 0 at once.
 Start-up errors are the two channels' own one-liners (exit 2 for settings, 1 for the rest).
 """
 from __future__ import annotations
@@ -45,7 +46,16 @@ async def serve(where: web_run.Listen, stop: asyncio.Event | None = None) -> Non
             loop.add_signal_handler(sig, stop.set)
     engine = web_run.new_engine(settings)
     log.info("opening the search index in %s (building it if missing or stale)", settings.index_dir)
-    engine.holder.searcher = await engine.holder.open(build_if_needed=True)
+    # A start-up build takes minutes: a stop signal meanwhile ends it now, not after the build.
+    opening = asyncio.ensure_future(engine.holder.open(build_if_needed=True))
+    stopping = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({opening, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if not opening.done():
+        log.info("stopping before the index was ready")
+        await engine.holder.stop()
+        return
+    engine.holder.searcher = opening.result()
 
     bot = build_application(settings, engine=engine)
     runner = web.AppRunner(make_app(settings, engine, web_run.web_usage(settings), background=False),
@@ -75,7 +85,7 @@ async def serve(where: web_run.Listen, stop: asyncio.Event | None = None) -> Non
             await bot.post_shutdown(bot)
     finally:
         await runner.cleanup()
-        engine.holder.kill_build()
+        await engine.holder.stop()
 
 
 def run(args: argparse.Namespace) -> int:

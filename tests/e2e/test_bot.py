@@ -485,7 +485,8 @@ def test_proxy_setting_routes_all_requests_through_the_proxy(start_bot, telegram
 # --------------------------------------------------------------------------- the process
 
 
-def bot_process(stub: TelegramStub, index_settings, tmp_path: Path, token: str | None, **env_extra):
+def bot_process(stub: TelegramStub, index_settings, tmp_path: Path, token: str | None, *command: str, **env_extra):
+    """`python -m bot [command …]` against the stand-in Bot API (by default the Telegram bot)."""
     env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
     env.update(
         TELEGRAM_BASE_URL=stub.url, INDEX_DIR=str(index_settings.index_dir),
@@ -500,7 +501,7 @@ def bot_process(stub: TelegramStub, index_settings, tmp_path: Path, token: str |
     empty_env_file = tmp_path / "empty.env"  # never the developer's .env
     empty_env_file.write_text("")
     stderr = open(tmp_path / "stderr.txt", "w+")  # a file, not a pipe: DEBUG logs could fill a pipe
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "--env-file", str(empty_env_file)], cwd=ROOT, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "bot", *command, "--env-file", str(empty_env_file)], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=stderr)
     return proc, stderr
 

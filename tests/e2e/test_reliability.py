@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import sqlite3
 import statistics
 import time
@@ -204,16 +205,22 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-@pytest.mark.parametrize("when", ["reload", "start-up"])
+@pytest.mark.parametrize("when", ["reload", "start-up", "start-up of both channels"])
 def test_sigterm_during_a_rebuild_exits_within_five_seconds(telegram_stub, index_copy, tmp_path, when):
     """The rebuild child (minutes on a real corpus) is killed, the half build discarded, and
-    the admin is not told the corpus is broken when it was only the bot stopping."""
+    the admin is not told the corpus is broken when it was only the bot stopping. Also for
+    `python -m bot all` (Telegram and the web page in one process)."""
     admin = 1200
     live_before = os.readlink(index_copy.index_dir / "current")
     edited = lambda: edit_corpus(index_copy, "basic-084", title="*对在堤防、护堤地违章建房搭棚的处罚（重建中）。")  # noqa: E731
-    if when == "start-up":
+    if when != "reload":
         edited()  # the index is stale: start-up builds it before answering
-    proc, stderr = bot_process(telegram_stub, index_copy, tmp_path, telegram_stub.token, ADMIN_USER_IDS=str(admin))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    command = ("all", "--port", str(port)) if when == "start-up of both channels" else ()
+    proc, stderr = bot_process(telegram_stub, index_copy, tmp_path, telegram_stub.token, *command,
+                               ADMIN_USER_IDS=str(admin))
     mark = telegram_stub.mark()
     child = None
     try:
