@@ -5,8 +5,9 @@ Each training question's features are computed by a searcher that does NOT conta
 question: dev and life-dev questions are not in the index at all; the corpus's own example
 questions from life, the referrals' example questions and the off-list questions
 (out_of_list.jsonl, which the decision also weighs) are scored in five folds, each fold
-against an index built without it and without its near-identical twins (twin_folds). A logistic model (numpy, balanced classes) is
-fitted on the features; its figures are reported on held-out folds. The referral
+against an index built without it and without its near-identical twins (twin_folds; a
+list-wording question that is no scored question's twin stays). A logistic model (numpy,
+balanced classes) is fitted on the features; its figures are reported on held-out folds. The referral
 threshold is chosen on out-of-list questions whose right referral is known.
 
     python scripts/fit_decision.py ../shared/eval/dev.jsonl ../shared/eval/life-dev.jsonl
@@ -63,11 +64,20 @@ def score_rows(searcher, questions: list[tuple[str, str, list[str], str | None]]
     return rows
 
 
-def twin_folds(texts: list[str], vectors: np.ndarray) -> dict[str, int]:
-    """A fold for each text, the same for near-identical texts (cosine >= TWIN_COSINE, linked
-    in chains): a question scored while its reworded twin stays in the index looks closer to
-    its kind than a new question ever does. At 0.97 a fifth of the corpus's questions have a
-    twin and the largest chain holds about 1 % of them; at 0.95 chains join most questions."""
+def twin_folds(component: dict[str, int]) -> dict[str, int]:
+    """A fold for each text, the same for near-identical texts (one chain of twin_components):
+    a question scored while its reworded twin stays in the index looks closer to its kind than
+    a new question ever does."""
+    first: dict[int, str] = {}
+    for text in sorted(component):  # a chain's fold comes from its first text: stable
+        first.setdefault(component[text], text)
+    return {text: zlib.crc32(first[c].encode()) % FOLDS for text, c in component.items()}
+
+
+def twin_components(texts: list[str], vectors: np.ndarray) -> dict[str, int]:
+    """The chain of near-identical texts (cosine >= TWIN_COSINE, linked) each text belongs to.
+    At 0.97 a fifth of the corpus's questions have a twin and the largest chain holds about 1 %
+    of them; at 0.95 chains join most questions."""
     n = len(texts)
     pairs_i, pairs_j = [], []
     for start in range(0, n, 2048):
@@ -77,10 +87,7 @@ def twin_folds(texts: list[str], vectors: np.ndarray) -> dict[str, int]:
     i, j = np.concatenate(pairs_i), np.concatenate(pairs_j)
     graph = sparse.coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)), shape=(n, n))
     _, component = connected_components(graph, directed=False)
-    first: dict[int, str] = {}
-    for text, c in zip(texts, component):  # a component's fold comes from its first text: stable
-        first.setdefault(int(c), text)
-    return {text: zlib.crc32(first[int(c)].encode()) % FOLDS for text, c in zip(texts, component)}
+    return {text: int(c) for text, c in zip(texts, component)}
 
 
 def fold_of_text(folds: dict[str, int], text: str) -> int:
@@ -100,14 +107,20 @@ def held_out_rows(searcher, outside: list[str]) -> tuple[list[Row], dict[str, in
                  if p.kind in ("question", "referral-question")}
     vector_of.update((o.q, index.outside_vectors[i]) for i, o in enumerate(index.outside))
     texts = sorted(vector_of)
-    fold_of = twin_folds(texts, np.stack([vector_of[t] for t in texts])) if texts else {}
+    component = twin_components(texts, np.stack([vector_of[t] for t in texts])) if texts else {}
+    fold_of = twin_folds(component)
+    # Only the scored questions and their twins leave a fold's index: a list-wording question
+    # that is nobody's twin stays, as it does in the index that answers.
+    scored = {t for t, _ in life} | {t for t, _ in refq} | set(outside)
+    scored_chains = {component[t] for t in scored if t in component}
 
     def fold(text: str) -> int:  # a text the build did not embed (none today) still gets a fold
         return fold_of_text(fold_of, text)
     rows = []
     for k in range(FOLDS):
         def keep(p, k=k) -> bool:
-            return not (p.kind in ("question", "referral-question") and fold(p.text) == k)
+            return not (p.kind in ("question", "referral-question") and fold(p.text) == k
+                        and component.get(p.text, -1) in scored_chains)
         held = variant(searcher, keep=keep, keep_outside=lambda q, k=k: fold(q) != k)
         rows += score_rows(held, [(t, "life", [] if target.startswith("ref-") else [target],
                                    target if target.startswith("ref-") else None)
