@@ -40,9 +40,10 @@ TAIL_CHARS = 80  # longer than every urgent example in corpus/emergency.jsonl (a
 # and save a fresh build about 80 seconds (docs/experiments/emergency_calm_sample.py).
 MAX_EVERYDAY_EXAMPLES = 6000
 # A question with an asking tail that scores at least this is read again without the tail (one more
-# embedding, for under 1 % of everyday questions).
-SECOND_READ_FROM = 0.2
+# embedding, for about 1 % of everyday questions; docs/experiments/emergency_second_read_gate.py).
+SECOND_READ_FROM = 0.1
 THRESHOLD_GRID = tuple(round(0.30 + 0.025 * i, 3) for i in range(27))  # 0.30 … 0.95
+REPEATS = 1  # fold splits the held-out scores are averaged over
 
 
 @dataclass(frozen=True)
@@ -132,16 +133,20 @@ def _lowest_within_caps(written: np.ndarray, everyday: np.ndarray) -> float:
     return THRESHOLD_GRID[-1]
 
 
-def held_out_thresholds(x: np.ndarray, y: np.ndarray, ordinary: np.ndarray, short: np.ndarray) -> tuple[float, float]:
+def held_out_thresholds(x: np.ndarray, y: np.ndarray, ordinary: np.ndarray, short: np.ndarray,
+                        repeats: int | None = None) -> tuple[float, float]:
     """(long, short): per length class, the lowest grid threshold whose out-of-fold false-alarm
-    rates on that class's calm questions stay within the caps."""
-    folds = np.arange(len(y)) % FOLDS
+    rates on that class's calm questions stay within the caps. With `repeats` > 1 each example's
+    out-of-fold score is the mean over that many different fold splits."""
+    repeats = REPEATS if repeats is None else repeats
     scores = np.zeros(len(y))
-    for k in range(FOLDS):
-        train, test = folds != k, folds == k
-        if len(set(y[train])) < 2:
-            return 0.5, 0.5  # too few examples to hold any out
-        scores[test] = fit_mlp(x[train], y[train].astype(int), 2).probabilities(x[test])[:, 1]
+    for r in range(repeats):
+        folds = (np.arange(len(y)) if r == 0 else np.random.default_rng(r).permutation(len(y))) % FOLDS
+        for k in range(FOLDS):
+            train, test = folds != k, folds == k
+            if len(set(y[train])) < 2:
+                return 0.5, 0.5  # too few examples to hold any out
+            scores[test] += fit_mlp(x[train], y[train].astype(int), 2, seed=r).probabilities(x[test])[:, 1] / repeats
     calm = y == 0
     longer, brief = calm & ~short, calm & short
     return (_lowest_within_caps(scores[longer & ~ordinary], scores[longer & ordinary]),
