@@ -67,7 +67,7 @@ class UsageLog:
             self.writer.submit(job)
 
     def question(self, token: str, user: int | str, question: str, kind: str, shown: list[str]) -> None:
-        """Log an answered question (call after the reply went out); returns at once."""
+        """Log an answered question (call before the reply goes out, so a tap on it finds it); returns at once."""
         if self.qlog is None:
             return
         qlog = self.qlog

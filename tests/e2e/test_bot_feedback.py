@@ -294,6 +294,19 @@ def test_the_last_vote_counts(start_bot, telegram_stub, searcher):
     assert [(p.item_id, p.how) for p in pairs(bot.qlog)] == [("basic-084", "up")]
 
 
+def test_a_vote_on_a_reply_still_in_flight_counts(start_bot, telegram_stub, searcher):
+    """Telegram can show the reply before the bot hears back that it went out (a slow network),
+    and updates are handled concurrently: a tap in that moment must still find its answer."""
+    bot = start_bot(searcher)
+    user = 3031
+    telegram_stub.slow("sendMessage", 3.0)  # answered after 3 s, within PTB's read timeout
+    [answer] = ask(telegram_stub, user, RIVER)
+    token = token_of(answer)
+    tap_for_toast(telegram_stub, user, answer, f"fb:{token}:up")
+    logged = row(telegram_stub, bot, token, feedback="up")
+    assert "河堤上盖棚子" in logged.question
+
+
 # --------------------------------------------------------------------------- other items, groups
 
 

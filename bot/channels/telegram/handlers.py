@@ -98,10 +98,13 @@ async def answer_question(context: Context, asker: Asker, question: str, echo: b
     if echo:
         html = f"<i>问：{e(question)}</i>\n\n{html}"
     token = data.usage.new_token() if data.usage.available and answer.wants_feedback else None
-    await send(context.bot, asker.chat_id, html, answer_keyboard(answer, token), reply_to=asker.reply_to)
-    if data.usage.available:  # written by the log's own thread; the reply never waits for it
+    if data.usage.available:
+        # Queued before the reply goes out (written by the log's own thread; the reply never waits
+        # for it): Telegram may show the reply before the send returns, and a tap on it, handled
+        # concurrently, must find its answer.
         data.usage.question(token or data.usage.new_token(), asker.user_id, answer.text, answer.kind,
                             answer.shown_ids)
+    await send(context.bot, asker.chat_id, html, answer_keyboard(answer, token), reply_to=asker.reply_to)
 
 
 async def on_text(update: Update, context: Context) -> None:
