@@ -70,7 +70,7 @@ def load_examples(path: Path) -> list[EmergencyExample]:
 # "……归谁管 / 找谁 / 咋整" at the end of a question: people often leave it off, and a bare
 # "有人在河堤上盖房子" must not read as "有人掉河里了".
 ASKING_TAIL = re.compile(
-    r"[\s，,。？?！!]*(这事|这个|这种情况|这块|这)?(该|应该|到底|得|要)?"
+    r"[\s，,。？?！!]*(这事|这个|这种情况|这块|这)?(该|应该|到底|得|(?<=[\s，,。？?！!])要)?"
     r"(归谁管|谁来管|谁管|谁负责|找谁|找哪|谁来罚|谁罚|管不管|能管不|有人管没|有没有人管|没人管吗|咋办|咋整|怎么办"
     r"|跟谁说|和谁说|告诉谁|给谁打电话|打啥电话|打什么电话|报哪|报给谁|咋处理|怎么处理|谁处理)"
     r"[^\u4e00-\u9fff]*[呀啊呢吗嘛]?[\s？?！!。]*$")

@@ -176,6 +176,7 @@ def test_danger_read_again_without_its_asking_tail(monkeypatch, text, urgency, f
     ("那个 村后头草甸子着了 得跟谁说啊", "那个 村后头草甸子着了"),
     ("东沟着火了 给谁打电话", "东沟着火了"),
     ("有人掉冰窟窿了 要报哪", "有人掉冰窟窿了"),
+    ("办低保需要找谁", "办低保需要"),  # 要 only on its own: 需要 is not cut in half
     ("后山冒烟了，这事应该找谁呀", "后山冒烟了"),
     ("这归谁管", None),  # nothing left
     ("后山冒烟了", None),  # no tail
