@@ -18,6 +18,7 @@ import argparse
 import logging
 import sys
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,6 +96,15 @@ def fold_of_text(folds: dict[str, int], text: str) -> int:
     return folds.get(text, zlib.crc32(text.encode()) % FOLDS)
 
 
+def kept_in_fold(passage, k: int, fold: Callable[[str], int], component: dict[str, int],
+                 scored_chains: set[int]) -> bool:
+    """Whether a passage stays in fold k's index: all but the example questions of fold k that
+    are scored questions or their twins (a list-wording question no scored question resembles
+    stays, as it does in the index that answers)."""
+    return not (passage.kind in ("question", "referral-question") and fold(passage.text) == k
+                and component.get(passage.text, -1) in scored_chains)
+
+
 def held_out_rows(searcher, outside: list[str]) -> tuple[list[Row], dict[str, int]]:
     """Corpus example questions (life), referral questions and off-list questions, each scored
     without itself and without its near-identical twins; also the fold of each text."""
@@ -119,8 +129,7 @@ def held_out_rows(searcher, outside: list[str]) -> tuple[list[Row], dict[str, in
     rows = []
     for k in range(FOLDS):
         def keep(p, k=k) -> bool:
-            return not (p.kind in ("question", "referral-question") and fold(p.text) == k
-                        and component.get(p.text, -1) in scored_chains)
+            return kept_in_fold(p, k, fold, component, scored_chains)
         held = variant(searcher, keep=keep, keep_outside=lambda q, k=k: fold(q) != k)
         rows += score_rows(held, [(t, "life", [] if target.startswith("ref-") else [target],
                                    target if target.startswith("ref-") else None)

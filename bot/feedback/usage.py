@@ -1,8 +1,8 @@
 """The question log as channels use it: asynchronous, never in the way of an answer.
 
 Each answer gets a random token that its buttons (or the web page's forms) carry. The row
-is written by the process's writer thread after the reply; votes, taps and corrections go
-through the same queue, so they land after their question. Who asked is remembered in
+is queued for the process's writer thread before the reply goes out; votes, taps and
+corrections go through the same queue, so they land after their question. Who asked is remembered in
 memory for recent answers, so "only the asker may rate" needs no database read; older
 answers are looked up. With no log (or an unusable file) everything here is a quiet no-op
 and answers carry no feedback buttons.

@@ -68,17 +68,21 @@ def load_examples(path: Path) -> list[EmergencyExample]:
 
 
 # "……归谁管 / 找谁 / 咋整" at the end of a question: people often leave it off, and a bare
-# "有人在河堤上盖房子" must not read as "有人掉河里了".
-ASKING_TAIL = re.compile(
-    r"[\s，,。？?！!]*(这事|这个|这种情况|这块|这)?(该|应该|到底|得|(?<=[\s，,。？?！!])要)?"
-    r"(归谁管|谁来管|谁管|谁负责|找谁|找哪|谁来罚|谁罚|管不管|能管不|有人管没|有没有人管|没人管吗|咋办|咋整|怎么办"
-    r"|跟谁说|和谁说|告诉谁|给谁打电话|打啥电话|打什么电话|报哪|报给谁|咋处理|怎么处理|谁处理)"
-    r"[^\u4e00-\u9fff]*[呀啊呢吗嘛]?[\s？?！!。]*$")
+# "有人在河堤上盖房子" must not read as "有人掉河里了". RESPONSIBILITY_TAILS make the everyday calm
+# examples' bare forms; the second reading of a question also takes off the tails that ask whom to
+# call or tell ("草原上发现火情 打什么电话"), whose bare forms are reports and must not be taught as calm.
+RESPONSIBILITY_TAILS = ("归谁管|谁来管|谁管|谁负责|找谁|找哪|谁来罚|谁罚|管不管|能管不|有人管没|有没有人管|没人管吗"
+                        "|咋办|咋整|怎么办")
+CALLING_TAILS = "跟谁说|和谁说|告诉谁|给谁打电话|打啥电话|打什么电话|(?:举|上)?报哪|(?:举|上)?报给谁"
+_BEFORE = r"[\s，,。？?！!]*(这事|这个|这种情况|这块|这)?(该|应该|到底|得|需要|(?<![需想重只主])要)?先?"
+_AFTER = r"(处理|解决|反映)?[^\u4e00-\u9fff]*[呀啊呢吗嘛]?[\s？?！!。]*$"
+RESPONSIBILITY_TAIL = re.compile(_BEFORE + f"({RESPONSIBILITY_TAILS})" + _AFTER)
+ASKING_TAIL = re.compile(_BEFORE + f"({RESPONSIBILITY_TAILS}|{CALLING_TAILS}|咋处理|怎么处理|谁处理)" + _AFTER)
 
 
-def bare_statement(question: str) -> str | None:
+def bare_statement(question: str, tail: re.Pattern = ASKING_TAIL) -> str | None:
     """The question without its asking tail, when it has one and something is left."""
-    bare = ASKING_TAIL.sub("", question).strip()
+    bare = tail.sub("", question).strip()
     return bare if bare != question and len(bare) >= 4 else None
 
 
@@ -98,7 +102,7 @@ def ordinary_calm_examples(questions: list[str], referrals: list[Referral],
     texts = list(questions)
     texts += [q for r in referrals if not set(r.numbers) & URGENT_NUMBERS for q in r.questions]
     texts = [t for t in texts if t not in labelled]
-    texts += [bare for bare in map(bare_statement, texts) if bare and bare not in labelled]
+    texts += [bare for t in texts if (bare := bare_statement(t, RESPONSIBILITY_TAIL)) and bare not in labelled]
     unique = sorted(dict.fromkeys(texts), key=lambda t: (zlib.crc32(t.encode("utf-8")), t))
     return [EmergencyExample(q, False, ordinary=True) for q in unique[:limit]]
 
@@ -139,6 +143,8 @@ def held_out_thresholds(x: np.ndarray, y: np.ndarray, ordinary: np.ndarray, shor
     rates on that class's calm questions stay within the caps. With `repeats` > 1 each example's
     out-of-fold score is the mean over that many different fold splits."""
     repeats = REPEATS if repeats is None else repeats
+    if repeats < 1:
+        raise ValueError(f"repeats must be at least 1, not {repeats}")
     scores = np.zeros(len(y))
     for r in range(repeats):
         folds = (np.arange(len(y)) if r == 0 else np.random.default_rng(r).permutation(len(y))) % FOLDS

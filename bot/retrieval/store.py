@@ -254,8 +254,10 @@ def examples_key(examples: list[EmergencyExample], model: str) -> str:
 
     recipe = (FORMAT, model, mlp.HIDDEN, mlp.EPOCHS, mlp.BATCH_SIZE, mlp.LEARNING_RATE, mlp.WEIGHT_DECAY,
               emergency.HASH_BUCKETS, emergency.SHORT_CHARS, emergency.MAX_FALSE_ALARMS_WRITTEN, emergency.MAX_FALSE_ALARMS_ORDINARY,
-              # How the everyday examples are made: a new asking-tail pattern changes their bare forms.
-              emergency.MAX_EVERYDAY_EXAMPLES, emergency.ASKING_TAIL.pattern)
+              # How the everyday examples are made (a new tail pattern changes their bare forms) and
+              # how the thresholds are chosen.
+              emergency.MAX_EVERYDAY_EXAMPLES, emergency.RESPONSIBILITY_TAIL.pattern,
+              emergency.FOLDS, emergency.REPEATS, emergency.THRESHOLD_GRID)
     digest = hashlib.sha256(repr(recipe).encode())
     for e in examples:
         if not e.ordinary:

@@ -36,3 +36,16 @@ def test_a_fold_does_not_depend_on_the_order_texts_come_in():
     forward = fit_decision.twin_folds(fit_decision.twin_components(texts, vectors))
     backward = fit_decision.twin_folds(fit_decision.twin_components(texts[::-1], vectors[::-1]))
     assert forward == backward
+
+
+def test_a_fold_leaves_out_scored_questions_and_their_twins_only():
+    from types import SimpleNamespace as P
+
+    component = {"scored": 0, "its twin": 0, "list wording": 1, "other fold": 2}
+    fold = {"scored": 3, "its twin": 3, "list wording": 3, "other fold": 1}.__getitem__
+    keep = lambda p: fit_decision.kept_in_fold(p, 3, fold, component, scored_chains={0, 2})  # noqa: E731
+    assert not keep(P(kind="question", text="scored"))
+    assert not keep(P(kind="question", text="its twin"))  # a list-wording twin of a scored question goes too
+    assert keep(P(kind="question", text="list wording"))  # nobody's twin: stays, as in the real index
+    assert keep(P(kind="question", text="other fold"))
+    assert keep(P(kind="title", text="scored"))  # an item's own texts always stay

