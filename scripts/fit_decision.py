@@ -6,9 +6,11 @@ question: dev and life-dev questions are not in the index at all; the corpus's o
 questions from life, the referrals' example questions and the off-list questions
 (out_of_list.jsonl, which the decision also weighs) are scored in five folds, each fold
 against an index built without it and without its near-identical twins (twin_folds; a
-list-wording question that is no scored question's twin stays). A logistic model (numpy,
-balanced classes) is fitted on the features; its figures are reported on held-out folds. The referral
-threshold is chosen on out-of-list questions whose right referral is known.
+list-wording question that is no scored question's twin stays). Two logistic models (numpy,
+balanced classes) are fitted on the features: P(a list item answers) and P(the closest referral
+is the right one), once per fold; the setting (the thresholds of both, the referral's cosine
+floor and the fallback threshold) is the one with the best held-out utility, and its figures are
+also reported with each fold's setting chosen on the other folds.
 
     python scripts/fit_decision.py ../shared/eval/dev.jsonl ../shared/eval/life-dev.jsonl
 """
@@ -39,6 +41,7 @@ FOLDS = 5
 TWIN_COSINE = 0.97
 THRESHOLDS = np.round(np.arange(0.30, 0.81, 0.05), 2)
 REFERRAL_MINS = np.round(np.arange(0.84, 0.951, 0.005), 3)
+REFERRAL_THRESHOLDS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6)  # 0.0: every close referral is offered
 
 
 @dataclass
@@ -141,37 +144,99 @@ def held_out_rows(searcher, outside: list[str]) -> tuple[list[Row], dict[str, in
     return rows, fold_of
 
 
-def decide(model: DecisionModel, row: Row) -> str:
-    return model.decide(row.features, True)
+@dataclass
+class Labels:
+    """What each row should get, as arrays over the rows."""
+    is_in: np.ndarray  # a list item answers it
+    top_right: np.ndarray  # ... and the best item is one that does
+    referral_known: np.ndarray  # off the list, and the right referral (or that none fits) is known
+    referral_right: np.ndarray  # off the list, and the closest referral is its right one
+    referral: np.ndarray  # the closest referral's cosine
+    referral_gap: np.ndarray
 
 
-def figures(model: DecisionModel, rows: list[Row]) -> dict[str, float]:
-    ins = [r for r in rows if r.gold]
-    outs = [r for r in rows if not r.gold]
-    kinds = {id(r): decide(model, r) for r in rows}
-    ref_known = [r for r in outs if r.referral is not None]
+def labels(rows: list[Row]) -> Labels:
+    is_in = np.array([bool(r.gold) for r in rows])
+    return Labels(is_in, np.array([bool(r.gold) and r.top in r.gold for r in rows]),
+                  np.array([not r.gold and r.referral is not None for r in rows]),
+                  np.array([not r.gold and bool(r.referral) and r.closest_referral == r.referral for r in rows]),
+                  np.array([r.features["referral"] for r in rows]), np.array([r.features["referral_gap"] for r in rows]))
+
+
+@dataclass(frozen=True)
+class Setting:
+    threshold: float  # P(list) from which a list item answers
+    referral_min: float  # the closest referral's cosine from which it may be offered
+    referral_threshold: float  # P(referral right) from which it is offered (0: no check)
+    fallback_threshold: float  # no referral offered: P(list) from which a list item still answers (> 1: never)
+
+
+def setting_grid() -> list[Setting]:
+    return [Setting(float(t), float(r), float(rt), float(fb))
+            for t in THRESHOLDS for r in REFERRAL_MINS for rt in REFERRAL_THRESHOLDS
+            for fb in [v for v in THRESHOLDS if v < t] + [1.01]]
+
+
+def fit_weights(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
+    """A logistic model on standardised features, with the standardisation folded into the
+    weights (decision.json reads raw features)."""
+    mean, std = x.mean(0), x.std(0) + 1e-9
+    w, b = fit_logistic((x - mean) / std, y.astype(np.float64))
+    return w / std, float(b - np.sum(w * mean / std))
+
+
+def probabilities(weights: np.ndarray, bias: float, x: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-np.clip(x @ weights + bias, -60, 60)))
+
+
+def held_out_probabilities(x: np.ndarray, lab: Labels, fold: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """P(list) and P(referral right) of each row from models fitted without its fold: each
+    model is fitted once per fold; the settings are then searched on these."""
+    p_list, p_referral = np.zeros(len(x)), np.zeros(len(x))
+    for k in range(FOLDS):
+        train, test = fold != k, fold == k
+        p_list[test] = probabilities(*fit_weights(x[train], lab.is_in[train]), x[test])
+        p_referral[test] = probabilities(*fit_weights(x[train], lab.referral_right[train]), x[test])
+    return p_list, p_referral
+
+
+def decide_all(s: Setting, p_list: np.ndarray, p_referral: np.ndarray, lab: Labels,
+               slack: float = DecisionModel.referral_slack) -> np.ndarray:
+    """DecisionModel.decide over all rows at once (a unit test holds the two together)."""
+    offered = (lab.referral >= s.referral_min) & (lab.referral_gap >= -slack) & (p_referral >= s.referral_threshold)
+    return np.where(p_list >= s.threshold, "list",
+                    np.where(offered, "referral", np.where(p_list >= s.fallback_threshold, "list", "none")))
+
+
+def figures(kind: np.ndarray, lab: Labels, mask: np.ndarray) -> dict[str, float]:
+    def share(hit: np.ndarray, among: np.ndarray) -> float:
+        return float(hit[among].mean()) if among.any() else 0.0
+    ins, outs, known = mask & lab.is_in, mask & ~lab.is_in, mask & lab.referral_known
     return {
-        "n_in": len(ins), "n_out": len(outs),
-        "in_answered_right": float(np.mean([kinds[id(r)] == "list" and r.top in r.gold for r in ins])) if ins else 0,
-        "in_rejected": float(np.mean([kinds[id(r)] != "list" for r in ins])) if ins else 0,
-        "out_not_list": float(np.mean([kinds[id(r)] != "list" for r in outs])) if outs else 0,
-        "referral_right": float(np.mean([kinds[id(r)] == "referral" and r.closest_referral == r.referral
-                                         for r in ref_known])) if ref_known else 0,
+        "n_in": float(ins.sum()), "n_out": float(outs.sum()),
+        "in_answered_right": share((kind == "list") & lab.top_right, ins),
+        "in_rejected": share(kind != "list", ins),
+        "out_not_list": share(kind != "list", outs),
+        "referral_right": share((kind == "referral") & lab.referral_right, known),
         # A referral to the wrong office (or where none fits) sends people the wrong way.
-        "referral_wrong": float(np.mean([kinds[id(r)] == "referral" and r.closest_referral != r.referral
-                                         for r in ref_known])) if ref_known else 0,
+        "referral_wrong": share((kind == "referral") & ~lab.referral_right, known),
     }
 
 
-def fit(rows: list[Row], threshold: float, referral_min: float, model_name: str) -> DecisionModel:
+def choose(grid: list[Setting], p_list: np.ndarray, p_referral: np.ndarray, lab: Labels,
+           mask: np.ndarray) -> Setting:
+    return max(grid, key=lambda s: utility(figures(decide_all(s, p_list, p_referral, lab), lab, mask)))
+
+
+def fit(rows: list[Row], setting: Setting, model_name: str) -> DecisionModel:
     x = np.stack([vector(r.features) for r in rows])
-    y = np.array([bool(r.gold) for r in rows], dtype=np.float64)
-    mean, std = x.mean(0), x.std(0) + 1e-9
-    w, b = fit_logistic((x - mean) / std, y)
-    # Fold the standardisation into the weights, so decision.json reads raw features.
-    weights = {name: float(w[i] / std[i]) for i, name in enumerate(FEATURES)}
-    bias = float(b - sum(w[i] * mean[i] / std[i] for i in range(len(FEATURES))))
-    return DecisionModel(weights, bias, threshold, referral_min, model=model_name)
+    lab = labels(rows)
+    w, b = fit_weights(x, lab.is_in)
+    rw, rb = fit_weights(x, lab.referral_right)
+    return DecisionModel({name: float(w[i]) for i, name in enumerate(FEATURES)}, b, setting.threshold,
+                         setting.referral_min, model=model_name,
+                         referral_weights={name: float(rw[i]) for i, name in enumerate(FEATURES)}, referral_bias=rb,
+                         referral_threshold=setting.referral_threshold, fallback_threshold=setting.fallback_threshold)
 
 
 # With --choose-on life the operating point is chosen only on the questions that look like real
@@ -201,49 +266,48 @@ def main(argv: list[str] | None = None) -> int:
     corpus_rows, text_folds = held_out_rows(searcher, off_list)
     rows = score_rows(searcher, questions) + corpus_rows
 
-    # Held-out folds over all rows: fit on four fifths, measure on the fifth, for each setting.
-    # A corpus question keeps the fold it (and its twins) were held out in.
+    # Held-out folds over all rows: each model is fitted on four fifths and gives the fifth its
+    # probabilities; every setting is then measured on those. A corpus question keeps the fold it
+    # (and its twins) were held out in.
     fold_of = np.array([fold_of_text(text_folds, r.q) for r in rows])
-    life_only = args.choose_on == "life"
-    results, results_all = {}, {}
-    for threshold in THRESHOLDS:
-        for referral_min in REFERRAL_MINS:
-            held: dict[str, list[float]] = {}
-            held_all: dict[str, list[float]] = {}
-            for k in range(FOLDS):
-                train = [r for r, f in zip(rows, fold_of) if f != k]
-                test = [r for r, f in zip(rows, fold_of) if f == k]
-                model = fit(train, float(threshold), float(referral_min), searcher.index.meta.model)
-                on_all = figures(model, test)
-                chosen = figures(model, [r for r in test if r.origin in LIFE_ORIGINS]) if life_only else on_all
-                for key in on_all:
-                    held.setdefault(key, []).append(chosen[key])
-                    held_all.setdefault(key, []).append(on_all[key])
-            setting = (float(threshold), float(referral_min))
-            results[setting] = {k: float(np.mean(v)) for k, v in held.items()}
-            results_all[setting] = {k: float(np.mean(v)) for k, v in held_all.items()}
-    (threshold, referral_min), best = max(results.items(), key=lambda kv: utility(kv[1]))
-    model = fit(rows, threshold, referral_min, searcher.index.meta.model)
+    x = np.stack([vector(r.features) for r in rows])
+    lab = labels(rows)
+    p_list, p_referral = held_out_probabilities(x, lab, fold_of)
+    everything = np.ones(len(rows), dtype=bool)
+    chosen_on = np.array([r.origin in LIFE_ORIGINS for r in rows]) if args.choose_on == "life" else everything
+    grid = setting_grid()
+    setting = choose(grid, p_list, p_referral, lab, chosen_on)
+    best = figures(decide_all(setting, p_list, p_referral, lab), lab, chosen_on)
+    # The chosen setting's held-out figures are optimistic (it was the best of many on them): also
+    # measure each fold with the setting chosen on the other four.
+    nested = np.empty(len(rows), dtype=object)
+    for k in range(FOLDS):
+        fold_setting = choose(grid, p_list, p_referral, lab, chosen_on & (fold_of != k))
+        nested[fold_of == k] = decide_all(fold_setting, p_list, p_referral, lab)[fold_of == k]
+    model = fit(rows, setting, searcher.index.meta.model)
     model.provenance = (f"scripts/fit_decision.py on {', '.join(p.name for p in args.questions)}, the corpus's "
                         f"life and referral questions ({FOLDS}-fold held out) and out_of_list.jsonl: "
-                        f"{len(rows)} questions; threshold {threshold} and referral_min {referral_min} chosen on "
-                        f"held-out questions ({args.choose_on}) "
-                        f"from the grids {THRESHOLDS[0]}..{THRESHOLDS[-1]} and "
-                        f"{REFERRAL_MINS[0]}..{REFERRAL_MINS[-1]}")
+                        f"{len(rows)} questions; threshold {setting.threshold}, referral_min {setting.referral_min}, "
+                        f"referral_threshold {setting.referral_threshold} and fallback_threshold "
+                        f"{setting.fallback_threshold} chosen on held-out questions ({args.choose_on}) from "
+                        f"{len(grid)} settings")
     output = args.output or settings.corpus_dir / "decision.json"
     model.save(output)
-    print(f"wrote {output}\n\nheld-out figures of the chosen setting (mean over {FOLDS} folds), on the questions "
-          f"it was chosen on ({args.choose_on}):")
+    print(f"wrote {output}: {setting}\n\nheld-out figures of the chosen setting, on the questions it was "
+          f"chosen on ({args.choose_on}):")
     for key, value in best.items():
         print(f"  {key}: {value:.3f}")
-    if life_only:
-        print("on all held-out questions:")
-        for key, value in results_all[(threshold, referral_min)].items():
-            print(f"  {key}: {value:.3f}")
+    print(f"  utility: {utility(best):.3f}")
+    print(f"each fold with the setting chosen on the other {FOLDS - 1} (all held-out questions):")
+    nested_figures = figures(nested, lab, everything)
+    for key, value in nested_figures.items():
+        print(f"  {key}: {value:.3f}")
+    print(f"  utility: {utility(nested_figures):.3f}")
     print("\nper origin, model fitted on all rows (in-sample):")
-    for origin in sorted({r.origin for r in rows}):
-        sub = [r for r in rows if r.origin == origin]
-        print(f"  {origin}: " + ", ".join(f"{k} {v:.3f}" for k, v in figures(model, sub).items()))
+    kind = np.array([model.decide(r.features, True) for r in rows])
+    origin = np.array([r.origin for r in rows])
+    for name in sorted(set(origin)):
+        print(f"  {name}: " + ", ".join(f"{k} {v:.3f}" for k, v in figures(kind, lab, origin == name).items()))
     return 0
 
 

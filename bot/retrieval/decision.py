@@ -1,9 +1,11 @@
 """One calibrated decision: does a list item answer the question, a referral, or nothing?
 
 The features describe how well the best item and the best referral matched. A logistic
-model gives the probability that a list item answers; below its threshold the best
-referral is offered when it matched well enough, otherwise "not found". The weights are
-fitted by `scripts/fit_decision.py` (cross-validated; docs/evaluation.md) and kept in
+model gives the probability that a list item answers; below its threshold the closest
+referral is offered when it matched well enough and a second logistic model, on the same
+features, finds it probably the right one; otherwise a list item still answers when its
+probability passes a lower fallback threshold, else "not found". The weights are fitted by
+`scripts/fit_decision.py` (cross-validated; docs/evaluation.md) and kept in
 corpus/decision.json, which every build copies.
 """
 from __future__ import annotations
@@ -80,6 +82,11 @@ def fit_logistic(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
     return w, float(b)
 
 
+def _logistic(weights: dict[str, float], bias: float, f: dict[str, float]) -> float:
+    z = bias + sum(w * f.get(name, 0.0) for name, w in weights.items())
+    return float(1 / (1 + np.exp(-np.clip(z, -60, 60))))
+
+
 @dataclass
 class DecisionModel:
     # Until fitted: the old single threshold on dense + lexical bonus (0.9175 on dev), as a
@@ -93,38 +100,59 @@ class DecisionModel:
     referral_slack: float = 0.02
     model: str = ""  # the embedding model the weights were fitted for
     provenance: str = "default"
+    # P(the closest referral is the right one): a close referral is often the wrong office
+    # ("纪委举报电话" came closest to the gambling report). No weights = no such check.
+    referral_weights: dict[str, float] = field(default_factory=dict)
+    referral_bias: float = 0.0
+    referral_threshold: float = 0.0
+    # When no referral is offered, a list item still answers from this probability (above 1: never).
+    fallback_threshold: float = 1.01
 
     def probability(self, f: dict[str, float]) -> float:
-        z = self.bias + sum(w * f.get(name, 0.0) for name, w in self.weights.items())
-        return float(1 / (1 + np.exp(-np.clip(z, -60, 60))))
+        return _logistic(self.weights, self.bias, f)
+
+    def referral_probability(self, f: dict[str, float]) -> float:
+        return _logistic(self.referral_weights, self.referral_bias, f) if self.referral_weights else 1.0
+
+    def referral_fits(self, f: dict[str, float]) -> bool:
+        return (f["referral"] >= self.referral_min and f["referral_gap"] >= -self.referral_slack
+                and self.referral_probability(f) >= self.referral_threshold)
 
     @property
     def needs_outside(self) -> bool:
         """Whether these weights read the off-list features (out_of_list.jsonl must then have questions)."""
-        return any(w and name.startswith("outside") for name, w in self.weights.items())
+        return any(w and name.startswith("outside")
+                   for weights in (self.weights, self.referral_weights) for name, w in weights.items())
 
     def decide(self, f: dict[str, float], has_referrals: bool) -> str:
-        if self.probability(f) >= self.threshold:
+        p = self.probability(f)
+        if p >= self.threshold:
             return "list"
-        if has_referrals and f["referral"] >= self.referral_min and f["referral_gap"] >= -self.referral_slack:
+        if has_referrals and self.referral_fits(f):
             return "referral"
-        return "none"
+        return "list" if p >= self.fallback_threshold else "none"
 
     @classmethod
     def load(cls, path: Path) -> DecisionModel:
         if not path.exists():
             return cls()
         data = json.loads(path.read_text(encoding="utf-8"))
-        unknown = set(data.get("weights", {})) - set(FEATURES)
+        unknown = (set(data.get("weights", {})) | set(data.get("referral_weights", {}))) - set(FEATURES)
         if unknown:
             raise ValueError(f"{path}: unknown features {sorted(unknown)}")
         return cls(weights={k: float(v) for k, v in data["weights"].items()}, bias=float(data["bias"]),
                    threshold=float(data.get("threshold", 0.5)), referral_min=float(data["referral_min"]),
                    referral_slack=float(data.get("referral_slack", 0.02)), model=str(data.get("model", "")),
-                   provenance=str(data.get("provenance", "")))
+                   provenance=str(data.get("provenance", "")),
+                   referral_weights={k: float(v) for k, v in data.get("referral_weights", {}).items()},
+                   referral_bias=float(data.get("referral_bias", 0.0)),
+                   referral_threshold=float(data.get("referral_threshold", 0.0)),
+                   fallback_threshold=float(data.get("fallback_threshold", 1.01)))
 
     def save(self, path: Path) -> None:
         data = {"model": self.model, "weights": self.weights, "bias": self.bias, "threshold": self.threshold,
                 "referral_min": self.referral_min, "referral_slack": self.referral_slack,
+                "referral_weights": self.referral_weights, "referral_bias": self.referral_bias,
+                "referral_threshold": self.referral_threshold, "fallback_threshold": self.fallback_threshold,
                 "provenance": self.provenance}
         path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

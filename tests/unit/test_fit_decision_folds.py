@@ -1,5 +1,6 @@
-"""scripts/fit_decision.py's folds: near-identical questions share a fold (so none is scored
-while its reworded twin stays indexed), and chains link twins of twins."""
+"""scripts/fit_decision.py: near-identical questions share a fold (so none is scored while its
+reworded twin stays indexed), chains link twins of twins; the setting search decides as the
+served model does, and its fitted models land in decision.json."""
 import importlib.util
 import sys
 from pathlib import Path
@@ -49,3 +50,59 @@ def test_a_fold_leaves_out_scored_questions_and_their_twins_only():
     assert keep(P(kind="question", text="list wording"))  # nobody's twin: stays, as in the real index
     assert keep(P(kind="question", text="other fold"))
     assert keep(P(kind="title", text="scored"))  # an item's own texts always stay
+
+
+def _rows(n=400, seed=0):
+    """Rows like the fit's: in-list rows have a close item, off-list ones a close referral, some
+    of them the right one (referral_lexical is the evidence of that)."""
+    rng = np.random.default_rng(seed)
+    names = fit_decision.FEATURES
+    rows = []
+    for i in range(n):
+        f = {name: float(rng.normal(0, 0.05)) for name in names}
+        inside = i % 2 == 0
+        right_referral = not inside and i % 4 == 1
+        f["dense"] = float(rng.normal(0.9 if inside else 0.84, 0.03))
+        f["referral"] = float(rng.normal(0.86 if inside else 0.9, 0.03))
+        f["referral_gap"] = f["referral"] - f["dense"]
+        f["referral_lexical"] = float(rng.normal(0.8 if right_referral else 0.2, 0.1))
+        rows.append(fit_decision.Row(f"q{i}", "life", ["basic-001"] if inside else [],
+                                     None if inside else ("ref-a" if right_referral else "ref-b"), f,
+                                     top="basic-001", closest_referral="ref-a"))
+    return rows
+
+
+def test_the_setting_search_decides_as_the_served_model_does():
+    rows = _rows()
+    lab = fit_decision.labels(rows)
+    model = fit_decision.fit(rows, fit_decision.Setting(0.6, 0.88, 0.4, 0.45), "fake")
+    x = np.stack([fit_decision.vector(r.features) for r in rows])
+    p_list = np.array([model.probability(r.features) for r in rows])
+    p_referral = np.array([model.referral_probability(r.features) for r in rows])
+    names = list(fit_decision.FEATURES)
+    w = np.array([model.weights[n] for n in names])
+    assert np.allclose(fit_decision.probabilities(w, model.bias, x), p_list)
+    for setting in fit_decision.setting_grid()[::97]:
+        served = fit_decision.DecisionModel(model.weights, model.bias, setting.threshold, setting.referral_min,
+                                            referral_weights=model.referral_weights, referral_bias=model.referral_bias,
+                                            referral_threshold=setting.referral_threshold,
+                                            fallback_threshold=setting.fallback_threshold)
+        expected = [served.decide(r.features, True) for r in rows]
+        assert list(fit_decision.decide_all(setting, p_list, p_referral, lab)) == expected
+
+
+def test_the_second_model_learns_which_referrals_are_right_and_the_search_uses_it():
+    rows = _rows()
+    lab = fit_decision.labels(rows)
+    x = np.stack([fit_decision.vector(r.features) for r in rows])
+    fold = np.arange(len(rows)) % fit_decision.FOLDS
+    p_list, p_referral = fit_decision.held_out_probabilities(x, lab, fold)
+    # Held out, both models separate their classes.
+    assert p_list[lab.is_in].mean() > 0.7 > 0.3 > p_list[~lab.is_in].mean()
+    assert p_referral[lab.referral_right].mean() > 0.7 > 0.3 > p_referral[~lab.referral_right].mean()
+    everything = np.ones(len(rows), dtype=bool)
+    best = fit_decision.choose(fit_decision.setting_grid(), p_list, p_referral, lab, everything)
+    assert best.referral_threshold > 0  # offering only the probably-right referrals pays here
+    kind = fit_decision.decide_all(best, p_list, p_referral, lab)
+    figures = fit_decision.figures(kind, lab, everything)
+    assert figures["referral_wrong"] < 0.1 < figures["referral_right"]

@@ -88,14 +88,40 @@ def test_decision_three_ways():
     assert model.decide({"dense": 0.7, "referral": 0.5, "referral_gap": -0.2}, True) == "none"
 
 
+def test_a_close_referral_that_is_probably_the_wrong_one_is_not_offered():
+    """The second model: a referral as close as before, but judged the wrong office, is not
+    offered; the list item then answers when its probability passes the fallback threshold,
+    else nothing does."""
+    model = DecisionModel(weights={"dense": 10.0}, bias=-8.0, threshold=0.5, referral_min=0.7,
+                          referral_weights={"referral_lexical": 10.0}, referral_bias=-5.0, referral_threshold=0.5,
+                          fallback_threshold=0.3)
+    close = {"dense": 0.72, "referral": 0.75, "referral_gap": 0.03}  # P(list) = 0.33
+    assert model.decide({**close, "referral_lexical": 0.9}, True) == "referral"  # word evidence: the right office
+    assert model.decide({**close, "referral_lexical": 0.1}, True) == "list"  # probably wrong: the item, found anyway
+    assert model.decide({**close, "dense": 0.6, "referral_lexical": 0.1}, True) == "none"  # P(list) 0.12 < 0.3
+    assert model.referral_probability({"referral_lexical": 0.9}) > 0.5 > model.referral_probability({})
+    # Without the second model's weights (an older decision.json) every close referral is offered.
+    assert DecisionModel(weights={"dense": 10.0}, bias=-8.0, referral_min=0.7).decide(
+        {**close, "referral_lexical": 0.1}, True) == "referral"
+
+
 def test_decision_file_round_trip(tmp_path):
     model = DecisionModel(weights={"dense": 3.0, "margin": 1.5}, bias=-2.0, threshold=0.4, referral_min=0.8,
-                          model="fake", provenance="test")
+                          model="fake", provenance="test", referral_weights={"referral": 4.0}, referral_bias=-1.0,
+                          referral_threshold=0.3, fallback_threshold=0.35)
     model.save(tmp_path / "decision.json")
     assert DecisionModel.load(tmp_path / "decision.json") == model
     (tmp_path / "bad.json").write_text(json.dumps({"weights": {"nonsense": 1}, "bias": 0, "referral_min": 0}))
     with pytest.raises(ValueError, match="nonsense"):
         DecisionModel.load(tmp_path / "bad.json")
+    (tmp_path / "bad2.json").write_text(json.dumps({"weights": {}, "referral_weights": {"typo": 1}, "bias": 0,
+                                                   "referral_min": 0}))
+    with pytest.raises(ValueError, match="typo"):
+        DecisionModel.load(tmp_path / "bad2.json")
+    # A file from before the second model still loads, and decides as it did.
+    (tmp_path / "old.json").write_text(json.dumps({"weights": {"dense": 1}, "bias": 0, "referral_min": 0.9}))
+    old = DecisionModel.load(tmp_path / "old.json")
+    assert old.referral_weights == {} and old.fallback_threshold > 1
 
 
 def test_search_finds_items_and_referrals(fake_searcher):
