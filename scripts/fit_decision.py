@@ -31,7 +31,7 @@ from scipy.sparse.csgraph import connected_components
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.corpus.outside import load_outside  # noqa: E402
-from bot.retrieval.decision import FEATURES, DecisionModel, fit_logistic  # noqa: E402
+from bot.retrieval.decision import FEATURES, NEVER, DecisionModel, fit_logistic  # noqa: E402
 from bot.retrieval.metrics import load_eval  # noqa: E402
 from bot.retrieval.opening import open_searcher  # noqa: E402
 from bot.retrieval.variants import variant  # noqa: E402
@@ -42,6 +42,7 @@ TWIN_COSINE = 0.97
 THRESHOLDS = np.round(np.arange(0.30, 0.81, 0.05), 2)
 REFERRAL_MINS = np.round(np.arange(0.84, 0.951, 0.005), 3)
 REFERRAL_THRESHOLDS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6)  # 0.0: every close referral is offered
+SLACK = 0.02  # a referral is offered only if its cosine is at most this far below the best item's
 
 
 @dataclass
@@ -154,13 +155,22 @@ class Labels:
     referral: np.ndarray  # the closest referral's cosine
     referral_gap: np.ndarray
 
+    @property
+    def referral_trainable(self) -> np.ndarray:
+        """The rows the referral model learns from: in the list (a referral would be wrong), or off
+        it with the right referral known. Off-list dev and life-dev questions are not labelled
+        with a referral: as negatives they would teach that a right referral is wrong."""
+        return self.is_in | self.referral_known
+
 
 def labels(rows: list[Row]) -> Labels:
-    is_in = np.array([bool(r.gold) for r in rows])
-    return Labels(is_in, np.array([bool(r.gold) and r.top in r.gold for r in rows]),
-                  np.array([not r.gold and r.referral is not None for r in rows]),
-                  np.array([not r.gold and bool(r.referral) and r.closest_referral == r.referral for r in rows]),
-                  np.array([r.features["referral"] for r in rows]), np.array([r.features["referral_gap"] for r in rows]))
+    return Labels(
+        is_in=np.array([bool(r.gold) for r in rows]),
+        top_right=np.array([bool(r.gold) and r.top in r.gold for r in rows]),
+        referral_known=np.array([not r.gold and r.referral is not None for r in rows]),
+        referral_right=np.array([not r.gold and bool(r.referral) and r.closest_referral == r.referral for r in rows]),
+        referral=np.array([r.features["referral"] for r in rows]),
+        referral_gap=np.array([r.features["referral_gap"] for r in rows]))
 
 
 @dataclass(frozen=True)
@@ -168,13 +178,15 @@ class Setting:
     threshold: float  # P(list) from which a list item answers
     referral_min: float  # the closest referral's cosine from which it may be offered
     referral_threshold: float  # P(referral right) from which it is offered (0: no check)
-    fallback_threshold: float  # no referral offered: P(list) from which a list item still answers (> 1: never)
+    fallback_threshold: float  # no referral offered: P(list) from which a list item still answers (NEVER: never)
 
 
 def setting_grid() -> list[Setting]:
+    """Every setting, the more cautious first (no referral check, no fallback, then higher ones):
+    of settings the held-out rows cannot tell apart, the first is chosen."""
     return [Setting(float(t), float(r), float(rt), float(fb))
             for t in THRESHOLDS for r in REFERRAL_MINS for rt in REFERRAL_THRESHOLDS
-            for fb in [v for v in THRESHOLDS if v < t] + [1.01]]
+            for fb in [NEVER] + sorted((v for v in THRESHOLDS if v < t), reverse=True)]
 
 
 def fit_weights(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
@@ -189,23 +201,34 @@ def probabilities(weights: np.ndarray, bias: float, x: np.ndarray) -> np.ndarray
     return 1 / (1 + np.exp(-np.clip(x @ weights + bias, -60, 60)))
 
 
-def held_out_probabilities(x: np.ndarray, lab: Labels, fold: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """P(list) and P(referral right) of each row from models fitted without its fold: each
-    model is fitted once per fold; the settings are then searched on these."""
-    p_list, p_referral = np.zeros(len(x)), np.zeros(len(x))
-    for k in range(FOLDS):
-        train, test = fold != k, fold == k
-        p_list[test] = probabilities(*fit_weights(x[train], lab.is_in[train]), x[test])
-        p_referral[test] = probabilities(*fit_weights(x[train], lab.referral_right[train]), x[test])
+def fit_both(x: np.ndarray, lab: Labels, train: np.ndarray) -> tuple[tuple[np.ndarray, float], tuple[np.ndarray, float]]:
+    """Both models, fitted on the `train` rows: P(list), and P(referral right) on those of them
+    whose referral label is known."""
+    known = train & lab.referral_trainable
+    return fit_weights(x[train], lab.is_in[train]), fit_weights(x[known], lab.referral_right[known])
+
+
+def held_out_probabilities(x: np.ndarray, lab: Labels, fold: np.ndarray,
+                           folds: list[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """P(list) and P(referral right) of each row of `folds` (default: all) from models fitted on
+    the other rows of `folds`: each model is fitted once per fold; the settings are then searched
+    on these. Rows outside `folds` get NaN."""
+    folds = list(range(FOLDS)) if folds is None else folds
+    within = np.isin(fold, folds)
+    p_list, p_referral = np.full(len(x), np.nan), np.full(len(x), np.nan)
+    for k in folds:
+        test = fold == k
+        list_model, referral_model = fit_both(x, lab, within & ~test)
+        p_list[test] = probabilities(*list_model, x[test])
+        p_referral[test] = probabilities(*referral_model, x[test])
     return p_list, p_referral
 
 
-def decide_all(s: Setting, p_list: np.ndarray, p_referral: np.ndarray, lab: Labels,
-               slack: float = DecisionModel.referral_slack) -> np.ndarray:
-    """DecisionModel.decide over all rows at once (a unit test holds the two together)."""
-    offered = (lab.referral >= s.referral_min) & (lab.referral_gap >= -slack) & (p_referral >= s.referral_threshold)
-    return np.where(p_list >= s.threshold, "list",
-                    np.where(offered, "referral", np.where(p_list >= s.fallback_threshold, "list", "none")))
+def decide_all(s: Setting, p_list: np.ndarray, p_referral: np.ndarray, lab: Labels) -> np.ndarray:
+    """DecisionModel.decide over all rows at once, in the same order (a unit test holds the two together)."""
+    offered = (lab.referral >= s.referral_min) & (lab.referral_gap >= -SLACK) & (p_referral >= s.referral_threshold)
+    return np.select([p_list >= s.threshold, offered, p_list >= s.fallback_threshold], ["list", "referral", "list"],
+                     "none")
 
 
 def figures(kind: np.ndarray, lab: Labels, mask: np.ndarray) -> dict[str, float]:
@@ -228,13 +251,27 @@ def choose(grid: list[Setting], p_list: np.ndarray, p_referral: np.ndarray, lab:
     return max(grid, key=lambda s: utility(figures(decide_all(s, p_list, p_referral, lab), lab, mask)))
 
 
+def nested_kinds(x: np.ndarray, lab: Labels, fold: np.ndarray, grid: list[Setting], chosen_on: np.ndarray) -> np.ndarray:
+    """Each fold decided with the setting chosen without it: on held-out probabilities among the
+    other folds only (models fitted without fold k either), then applied with models fitted on
+    all but fold k. The chosen setting's own held-out figures are optimistic; these are not."""
+    kinds = np.empty(len(x), dtype=object)
+    for k in range(FOLDS):
+        others = [j for j in range(FOLDS) if j != k]
+        inner_list, inner_referral = held_out_probabilities(x, lab, fold, others)
+        setting = choose(grid, inner_list, inner_referral, lab, chosen_on & (fold != k))
+        test = fold == k
+        list_model, referral_model = fit_both(x, lab, ~test)
+        kinds[test] = decide_all(setting, probabilities(*list_model, x), probabilities(*referral_model, x), lab)[test]
+    return kinds
+
+
 def fit(rows: list[Row], setting: Setting, model_name: str) -> DecisionModel:
     x = np.stack([vector(r.features) for r in rows])
     lab = labels(rows)
-    w, b = fit_weights(x, lab.is_in)
-    rw, rb = fit_weights(x, lab.referral_right)
+    (w, b), (rw, rb) = fit_both(x, lab, np.ones(len(rows), dtype=bool))
     return DecisionModel({name: float(w[i]) for i, name in enumerate(FEATURES)}, b, setting.threshold,
-                         setting.referral_min, model=model_name,
+                         setting.referral_min, referral_slack=SLACK, model=model_name,
                          referral_weights={name: float(rw[i]) for i, name in enumerate(FEATURES)}, referral_bias=rb,
                          referral_threshold=setting.referral_threshold, fallback_threshold=setting.fallback_threshold)
 
@@ -278,12 +315,7 @@ def main(argv: list[str] | None = None) -> int:
     grid = setting_grid()
     setting = choose(grid, p_list, p_referral, lab, chosen_on)
     best = figures(decide_all(setting, p_list, p_referral, lab), lab, chosen_on)
-    # The chosen setting's held-out figures are optimistic (it was the best of many on them): also
-    # measure each fold with the setting chosen on the other four.
-    nested = np.empty(len(rows), dtype=object)
-    for k in range(FOLDS):
-        fold_setting = choose(grid, p_list, p_referral, lab, chosen_on & (fold_of != k))
-        nested[fold_of == k] = decide_all(fold_setting, p_list, p_referral, lab)[fold_of == k]
+    nested = nested_kinds(x, lab, fold_of, grid, chosen_on)
     model = fit(rows, setting, searcher.index.meta.model)
     model.provenance = (f"scripts/fit_decision.py on {', '.join(p.name for p in args.questions)}, the corpus's "
                         f"life and referral questions ({FOLDS}-fold held out) and out_of_list.jsonl: "

@@ -6,21 +6,15 @@ import unicodedata
 
 from bot.answers import texts
 
-# Longest first, so "在不在" is taken whole before "在".
-_PHRASES = sorted(texts.SMALL_TALK, key=len, reverse=True)
-_FILLERS = "啊呀啦哈吧呢嘛"
+# One or more greetings, thanks or acknowledgements, each perhaps followed by a particle. Longest
+# phrase first, so "好的" is not read as "好" and a stray "的".
+_SMALL_TALK = re.compile("(?:(?:{})[啊呀啦哈吧呢嘛了滴哒]*)+".format(
+    "|".join(re.escape(p) for p in sorted(texts.SMALL_TALK, key=len, reverse=True))))
 
 
 def is_small_talk(text: str) -> bool:
     """Whether the message is only greetings, thanks and acknowledgements, however many ("你好
     在吗", "好的 谢谢啊"): a search would find some matter for them (a greeting once came closest
     to the petition referral)."""
-    rest = re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", text)).lower()
-    if not rest:
-        return False
-    while rest:
-        phrase = next((p for p in _PHRASES if rest.startswith(p)), None)
-        if phrase is None:
-            return False
-        rest = rest[len(phrase):].lstrip(_FILLERS)
-    return True
+    bare = re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", text)).lower()
+    return bool(bare) and _SMALL_TALK.fullmatch(bare) is not None

@@ -18,6 +18,8 @@ import numpy as np
 
 FEATURES = ("dense", "margin", "lexical", "referral", "referral_gap", "agreement", "referral_share",
             "referral_lexical", "outside", "outside_gap", "outside_top3", "outside_share")
+NEVER = 1.01  # a probability threshold no model reaches
+FORMAT = 2  # decision.json's format: 2 added the referral model and the fallback
 LEXICAL_CAP = 10.0  # BM25 evidence beyond this adds nothing (a long question sums many words)
 # fit_logistic (used by scripts/fit_decision.py): plain gradient descent on standardised features.
 L2 = 1e-3
@@ -105,8 +107,9 @@ class DecisionModel:
     referral_weights: dict[str, float] = field(default_factory=dict)
     referral_bias: float = 0.0
     referral_threshold: float = 0.0
-    # When no referral is offered, a list item still answers from this probability (above 1: never).
-    fallback_threshold: float = 1.01
+    # When no referral is offered (none close enough, or probably the wrong one; or the corpus has
+    # none), a list item still answers from this probability (NEVER: not at all).
+    fallback_threshold: float = NEVER
 
     def probability(self, f: dict[str, float]) -> float:
         return _logistic(self.weights, self.bias, f)
@@ -137,6 +140,8 @@ class DecisionModel:
         if not path.exists():
             return cls()
         data = json.loads(path.read_text(encoding="utf-8"))
+        if int(data.get("format", 1)) > FORMAT:
+            raise ValueError(f"{path}: format {data['format']} is newer than this program reads ({FORMAT}): update the program")
         unknown = (set(data.get("weights", {})) | set(data.get("referral_weights", {}))) - set(FEATURES)
         if unknown:
             raise ValueError(f"{path}: unknown features {sorted(unknown)}")
@@ -147,10 +152,10 @@ class DecisionModel:
                    referral_weights={k: float(v) for k, v in data.get("referral_weights", {}).items()},
                    referral_bias=float(data.get("referral_bias", 0.0)),
                    referral_threshold=float(data.get("referral_threshold", 0.0)),
-                   fallback_threshold=float(data.get("fallback_threshold", 1.01)))
+                   fallback_threshold=float(data.get("fallback_threshold", NEVER)))
 
     def save(self, path: Path) -> None:
-        data = {"model": self.model, "weights": self.weights, "bias": self.bias, "threshold": self.threshold,
+        data = {"format": FORMAT, "model": self.model, "weights": self.weights, "bias": self.bias, "threshold": self.threshold,
                 "referral_min": self.referral_min, "referral_slack": self.referral_slack,
                 "referral_weights": self.referral_weights, "referral_bias": self.referral_bias,
                 "referral_threshold": self.referral_threshold, "fallback_threshold": self.fallback_threshold,

@@ -145,7 +145,11 @@ def read_corpus(folder: Path) -> Corpus:
     duties = load_duties(folder / "duties.jsonl")
     ids = {d.id for d in duties}
     referrals = load_referrals(folder / "referrals.jsonl")
-    decision = DecisionModel.load(folder / "decision.json")
+    try:
+        decision = DecisionModel.load(folder / "decision.json")
+    except (ValueError, KeyError, TypeError) as exc:  # a reload must say so, not crash
+        raise CorpusError(f"{folder / 'decision.json'}: cannot be read ({exc}); restore it, or refit with "
+                          f"scripts/fit_decision.py") from None
     outside = load_outside(folder / "out_of_list.jsonl")
     if not outside and decision.needs_outside:
         # Without them the off-list features read "nothing is off the list" and nearly every

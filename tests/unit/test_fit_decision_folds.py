@@ -72,6 +72,42 @@ def _rows(n=400, seed=0):
     return rows
 
 
+class _Given(fit_decision.DecisionModel):
+    """A served model whose two probabilities are given, to put values exactly at the thresholds."""
+    def __init__(self, setting, p_list, p_referral):
+        super().__init__({}, 0.0, setting.threshold, setting.referral_min, referral_slack=fit_decision.SLACK,
+                         referral_threshold=setting.referral_threshold, fallback_threshold=setting.fallback_threshold)
+        self.p_list, self.p_referral = p_list, p_referral
+
+    def probability(self, f):
+        return self.p_list
+
+    def referral_probability(self, f):
+        return self.p_referral
+
+
+def test_the_setting_search_decides_as_the_served_model_does_at_every_edge():
+    setting = fit_decision.Setting(0.65, 0.89, 0.4, 0.6)
+    edges = {"p_list": [0.0, 0.6, 0.62, 0.65, 0.9, float("nan")], "p_referral": [0.0, 0.4, 0.9, float("nan")],
+             "referral": [0.5, 0.89, 0.95, float("nan")], "gap": [-0.5, -fit_decision.SLACK, 0.0, float("nan")]}
+    cases = [(a, b, c, d) for a in edges["p_list"] for b in edges["p_referral"] for c in edges["referral"]
+             for d in edges["gap"]]
+    p_list, p_referral, referral, gap = (np.array(column) for column in zip(*cases))
+    n = len(cases)
+    lab = fit_decision.Labels(is_in=np.zeros(n, bool), top_right=np.zeros(n, bool), referral_known=np.zeros(n, bool),
+                              referral_right=np.zeros(n, bool), referral=referral, referral_gap=gap)
+    got = fit_decision.decide_all(setting, p_list, p_referral, lab)
+    for i, (a, b, c, d) in enumerate(cases):
+        assert got[i] == _Given(setting, a, b).decide({"referral": c, "referral_gap": d}, True), cases[i]
+    # Values exactly at a threshold pass it, in both.
+    at = cases.index((0.65, 0.0, 0.5, -0.5))
+    assert got[at] == "list"
+    at = cases.index((0.62, 0.4, 0.89, -fit_decision.SLACK))
+    assert got[at] == "referral"
+    at = cases.index((0.6, 0.0, 0.89, 0.0))
+    assert got[at] == "list"  # the referral is probably wrong: the fallback
+
+
 def test_the_setting_search_decides_as_the_served_model_does():
     rows = _rows()
     lab = fit_decision.labels(rows)
@@ -103,6 +139,60 @@ def test_the_second_model_learns_which_referrals_are_right_and_the_search_uses_i
     everything = np.ones(len(rows), dtype=bool)
     best = fit_decision.choose(fit_decision.setting_grid(), p_list, p_referral, lab, everything)
     assert best.referral_threshold > 0  # offering only the probably-right referrals pays here
+    # The grid has the fallback, the cautious value first.
+    assert {s.fallback_threshold for s in fit_decision.setting_grid()} > {fit_decision.NEVER}
+    assert fit_decision.setting_grid()[0].fallback_threshold == fit_decision.NEVER
     kind = fit_decision.decide_all(best, p_list, p_referral, lab)
     figures = fit_decision.figures(kind, lab, everything)
     assert figures["referral_wrong"] < 0.1 < figures["referral_right"]
+
+
+def test_held_out_probabilities_do_not_see_their_own_fold():
+    rows = _rows()
+    lab = fit_decision.labels(rows)
+    x = np.stack([fit_decision.vector(r.features) for r in rows])
+    fold = np.arange(len(rows)) % fit_decision.FOLDS
+    before = fit_decision.held_out_probabilities(x, lab, fold)
+    flipped = fit_decision.Labels(**{**vars(lab), "is_in": np.where(fold == 2, ~lab.is_in, lab.is_in),
+                                     "referral_right": np.where(fold == 2, ~lab.referral_right, lab.referral_right)})
+    after = fit_decision.held_out_probabilities(x, flipped, fold)
+    for b, a in zip(before, after):
+        assert np.allclose(b[fold == 2], a[fold == 2]) and not np.allclose(b[fold != 2], a[fold != 2])
+    # Restricted to some folds, the others are left out of the fits too.
+    inner_list, _ = fit_decision.held_out_probabilities(x, lab, fold, [0, 1, 3, 4])
+    assert np.isnan(inner_list[fold == 2]).all() and not np.isnan(inner_list[fold != 2]).any()
+
+
+def test_the_referral_model_learns_only_from_rows_whose_referral_is_known():
+    """Off-list questions of dev and life-dev have no referral label; flipping what they would say
+    must not change the fitted referral model, which must tell right referrals from wrong ones."""
+    rows = _rows()
+    unknown = [fit_decision.Row(f"u{i}", "life-dev", [], None, dict(r.features), top="basic-001",
+                                closest_referral="ref-a") for i, r in enumerate(rows[1::4])]
+    setting = fit_decision.Setting(0.6, 0.88, 0.4, fit_decision.NEVER)
+    model = fit_decision.fit(rows + unknown, setting, "fake")
+    other = [fit_decision.Row(r.q, r.origin, r.gold, r.referral, r.features, top=r.top, closest_referral="ref-z")
+             for r in unknown]
+    assert fit_decision.fit(rows + other, setting, "fake").referral_weights == model.referral_weights
+    lab = fit_decision.labels(rows)
+    p = np.array([model.referral_probability(r.features) for r in rows])
+    assert p[lab.referral_right].mean() > 0.7 > 0.3 > p[~lab.referral_right].mean()
+
+
+def test_the_nested_estimate_chooses_each_folds_setting_without_it():
+    rows = _rows(seed=1)
+    lab = fit_decision.labels(rows)
+    x = np.stack([fit_decision.vector(r.features) for r in rows])
+    fold = np.arange(len(rows)) % fit_decision.FOLDS
+    everything = np.ones(len(rows), dtype=bool)
+    grid = fit_decision.setting_grid()[::7]
+    kinds = fit_decision.nested_kinds(x, lab, fold, grid, everything)
+    assert set(kinds) <= {"list", "referral", "none"} and None not in list(kinds)
+    figures = fit_decision.figures(kinds, lab, everything)
+    assert figures["in_answered_right"] > 0.8 and figures["out_not_list"] > 0.8
+    # Fold 2's rows do not take part in choosing fold 2's setting: changing their labels leaves
+    # their decisions as they were.
+    flipped = fit_decision.Labels(**{**vars(lab), "is_in": np.where(fold == 2, ~lab.is_in, lab.is_in),
+                                     "top_right": np.where(fold == 2, False, lab.top_right),
+                                     "referral_right": np.where(fold == 2, ~lab.referral_right, lab.referral_right)})
+    assert list(fit_decision.nested_kinds(x, flipped, fold, grid, everything)[fold == 2]) == list(kinds[fold == 2])

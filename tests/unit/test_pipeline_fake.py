@@ -95,14 +95,19 @@ def test_a_close_referral_that_is_probably_the_wrong_one_is_not_offered():
     model = DecisionModel(weights={"dense": 10.0}, bias=-8.0, threshold=0.5, referral_min=0.7,
                           referral_weights={"referral_lexical": 10.0}, referral_bias=-5.0, referral_threshold=0.5,
                           fallback_threshold=0.3)
-    close = {"dense": 0.72, "referral": 0.75, "referral_gap": 0.03}  # P(list) = 0.33
+    close = {"dense": 0.72, "referral": 0.75, "referral_gap": 0.03}  # P(list) = 0.31
     assert model.decide({**close, "referral_lexical": 0.9}, True) == "referral"  # word evidence: the right office
     assert model.decide({**close, "referral_lexical": 0.1}, True) == "list"  # probably wrong: the item, found anyway
     assert model.decide({**close, "dense": 0.6, "referral_lexical": 0.1}, True) == "none"  # P(list) 0.12 < 0.3
     assert model.referral_probability({"referral_lexical": 0.9}) > 0.5 > model.referral_probability({})
+    # No referrals in the corpus: the fallback answers as when the referral was turned down.
+    assert model.decide({**close, "referral_lexical": 0.9}, False) == "list"
     # Without the second model's weights (an older decision.json) every close referral is offered.
     assert DecisionModel(weights={"dense": 10.0}, bias=-8.0, referral_min=0.7).decide(
         {**close, "referral_lexical": 0.1}, True) == "referral"
+    # A model whose referral part weighs the off-list questions needs them too.
+    assert DecisionModel(weights={"dense": 1.0}, referral_weights={"outside_gap": 1.0}).needs_outside
+    assert not DecisionModel(weights={"dense": 1.0}, referral_weights={"referral": 1.0}).needs_outside
 
 
 def test_decision_file_round_trip(tmp_path):
@@ -118,10 +123,19 @@ def test_decision_file_round_trip(tmp_path):
                                                    "referral_min": 0}))
     with pytest.raises(ValueError, match="typo"):
         DecisionModel.load(tmp_path / "bad2.json")
-    # A file from before the second model still loads, and decides as it did.
-    (tmp_path / "old.json").write_text(json.dumps({"weights": {"dense": 1}, "bias": 0, "referral_min": 0.9}))
+    # A file from before the second model still loads, and decides as it did: list from the
+    # threshold, else any close referral, else nothing.
+    (tmp_path / "old.json").write_text(json.dumps({"weights": {"dense": 10.0}, "bias": -8.0, "threshold": 0.5,
+                                                   "referral_min": 0.7}))
     old = DecisionModel.load(tmp_path / "old.json")
     assert old.referral_weights == {} and old.fallback_threshold > 1
+    for dense, referral, expected in [(0.85, 0.9, "list"), (0.75, 0.76, "referral"), (0.75, 0.6, "none"),
+                                      (0.2, 0.71, "referral"), (0.79, 0.5, "none")]:
+        assert old.decide({"dense": dense, "referral": referral, "referral_gap": referral - dense}, True) == expected
+    # A file from a newer program is refused, not half read.
+    (tmp_path / "new.json").write_text(json.dumps({"format": 99, "weights": {}, "bias": 0, "referral_min": 0}))
+    with pytest.raises(ValueError, match="newer"):
+        DecisionModel.load(tmp_path / "new.json")
 
 
 def test_search_finds_items_and_referrals(fake_searcher):
@@ -261,6 +275,11 @@ def test_a_decision_that_weighs_off_list_questions_needs_them(fake_searcher, tmp
         read_corpus(corpus)
     DecisionModel(weights={"dense": 10.0}, bias=-5.0).save(corpus / "decision.json")
     assert read_corpus(corpus).outside == []  # a decision that does not weigh them is fine without them
+    for broken in ('{"weights": {"dense": 1}', '{"weights": {"nonsense": 1}, "bias": 0, "referral_min": 0}',
+                   '{"weights": {}}', '{"format": 99, "weights": {}, "bias": 0, "referral_min": 0}'):
+        (corpus / "decision.json").write_text(broken, encoding="utf-8")
+        with pytest.raises(CorpusError, match=r"decision\.json: cannot be read"):
+            read_corpus(corpus)
 
 
 def test_an_off_list_question_that_is_also_an_example_question_is_named(fake_searcher, tmp_path):
