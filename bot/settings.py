@@ -83,7 +83,7 @@ class Settings:
     allowed_user_ids: frozenset[int] = field(default_factory=frozenset)
     admin_user_ids: frozenset[int] = field(default_factory=frozenset)
     rate_limit_per_minute: int = 20
-    max_question_chars: int = 200
+    max_question_chars: int = 500
     index_watch_seconds: float = 10.0
     # A reply Telegram cannot take yet is retried until this many seconds have passed.
     delivery_deadline_seconds: float = 90.0

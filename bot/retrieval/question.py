@@ -2,9 +2,10 @@
 
 Voice input puts greetings and background first and the question last ("那个 嗯 我问一下啊
 … 这事归谁管"). Cutting at the first N characters would keep the greeting and drop the
-question; instead the message is split into clauses, filler clauses are dropped, and the
-clauses are kept from the end (where the question is) until the limit is reached, together
-with the first clause that names the matter when there is room.
+question; instead a message longer than the limit (MAX_QUESTION_CHARS, 500) is split into
+clauses, filler clauses are dropped, and the clauses are kept from the end (where the question
+is) until the limit is reached. A long message also yields its ask, its last clauses alone,
+which the searcher reads for danger a calm background may dilute.
 """
 from __future__ import annotations
 
@@ -24,8 +25,8 @@ _QUESTION_MARK = re.compile(r"[？?]|吗|呢|么|咋|怎么|怎样|谁|哪|啥|�
 
 
 ASK_CHARS = 30  # the ask of a long message: its question clause and what leads up to it
-# From this length a message is also searched by its ask: two or three sentences of background
-# already dilute "河里有个孩子掉进去了" below the alarm (the emergency model's own tail length).
+# From this length a message also has an ask: two or three sentences of background already
+# dilute "河里有个孩子掉进去了" below the alarm (the emergency model's own tail length).
 ASK_FROM = 80
 
 
@@ -33,7 +34,7 @@ ASK_FROM = 80
 class Prepared:
     text: str  # what gets searched
     note: str = ""  # "empty": nothing to search; "truncated": a part of a long message was used
-    ask: str = ""  # for a message longer than ASK_FROM, its last few clauses alone (the searcher tries both)
+    ask: str = ""  # for a message longer than ASK_FROM, its last few clauses alone (read for danger)
 
 
 def normalise(text: str) -> str:

@@ -18,6 +18,7 @@ from bot.corpus.model import Duty
 from bot.corpus.referrals import Referral
 from bot.retrieval.decision import features
 from bot.retrieval.embedders import Embedder
+from bot.retrieval.emergency import SECOND_READ_FROM
 from bot.retrieval.lexical import LexicalIndex
 from bot.retrieval.passages import Passage
 from bot.retrieval.question import prepare
@@ -87,6 +88,7 @@ class SearchResult:
     features: dict[str, float] = field(default_factory=dict)  # what the decision saw
     closest_referral: Referral | None = None  # the best referral, whatever the decision
     confidence: float = 0.0  # the decision's probability that the best item answers
+    urgency: float = 0.0  # the emergency model's probability that this is danger now
 
     @property
     def answered(self) -> bool:
@@ -182,15 +184,18 @@ class Searcher:
             return SearchResult(question, "", "empty", [], prepared.note)
         result = self._search_text(question, prepared.text, prepared.note, top_k)
         if prepared.ask and prepared.ask != prepared.text:
-            # A long message: its ask alone, without the background that dilutes it, may say more
-            # clearly what is asked. It replaces the whole part's answer when it is a list item the
-            # decision is surer of, or a referral where the whole part found no list item either
-            # (the ask says where to go for what was asked, not for the background). Danger read in
-            # either counts: background dilutes "孩子掉河里了" as much as it does an item.
+            # A long message is answered whole: its background says what the matter is. Its ask
+            # alone (the last clauses) is searched too, and used where the whole found no list item:
+            # its referral ("…儿女都在外地打工 电费咋这么贵" is not about wages), or, where the
+            # whole found nothing, its list item. Letting the ask's list item beat the whole's
+            # answer otherwise found more wrong items than right ones on labelled long messages
+            # (docs/evaluation.md, "Long messages").
             ask = self._search_text(question, prepared.ask, prepared.note, top_k)
-            emergency = result.emergency or ask.emergency
-            if ((ask.kind == "list" and ask.confidence > result.confidence)
-                    or (ask.kind == "referral" and result.kind != "list")):
+            # A danger told after a long calm background is diluted by it ("…河里有个孩子掉进去了
+            # 快来人啊"): the ask's reading counts when the whole message sounds at all urgent
+            # (alone, an ask like "心里没底 不知道该咋办" can read as danger in a calm story).
+            emergency = result.emergency or (ask.emergency if result.urgency >= SECOND_READ_FROM else None)
+            if (ask.kind == "referral" and result.kind != "list") or (ask.kind == "list" and result.kind == "none"):
                 result = ask
             return replace(result, emergency=emergency)
         return result
@@ -215,12 +220,14 @@ class Searcher:
         decision = self.index.decision
         confidence = decision.probability(f)
         kind = decision.decide(f, best_ref >= 0)
-        emergency = (self.index.emergency.detect(qvec, text, lambda tail: self.embedder.embed_queries([tail])[0])
-                     if self.index.emergency is not None else None)
+        model = self.index.emergency
+        emergency = (model.detect(qvec, text, lambda tail: self.embedder.embed_queries([tail])[0])
+                     if model is not None else None)
+        urgency = model.probability(qvec, text) if model is not None else 0.0
         matches = [self.describe(int(i), float(fused[i]), qvec) for i in order[:top_k]]
         nearest_referral = self.referrals[best_ref] if best_ref >= 0 else None
         return SearchResult(question, text, kind, matches, note, nearest_referral if kind == "referral" else None,
-                            emergency, f, nearest_referral, confidence)
+                            emergency, f, nearest_referral, confidence, urgency)
 
     def duty(self, item_id: str) -> Duty | None:
         pos = self.position.get(item_id)

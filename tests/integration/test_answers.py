@@ -100,7 +100,8 @@ def test_a_matter_across_lists_puts_the_town_first(engine):
 
 def test_long_voice_message_finds_the_question_at_its_end(engine):
     text = ("那个 嗯 我问一下啊 领导您好 是这样的 我们屯里今年收成还行 家家户户都挺好 过年孩子们都回来了 "
-            "热热闹闹的 我们屯张大爷他今年八十三了 一个人过 儿女都在外地打工 ") * 3 + "他那个高龄津贴咋还没发呢 这事找谁"
+            "热热闹闹的 我们屯张大爷他今年八十三了 一个人过 儿女都在外地打工 ") * 7 + "他那个高龄津贴咋还没发呢 这事找谁"
+    assert len(text) > engine.holder.settings.max_question_chars
     answer = engine.ask(text)
     assert answer.note == "truncated" and "高龄津贴" in answer.text
     assert answer.matches[0].id in ("basic-048", "returned-009")  # the 高龄津贴 matter
@@ -111,17 +112,27 @@ BACKGROUND = "那个 嗯 领导好 是这样的 我们屯里今年收成还行 �
 
 
 @pytest.mark.parametrize(("ask", "kind", "target", "danger"), [
-    ("河里有个孩子掉进去了 快来人啊 找谁", "list", "returned-104", "water_rescue"),
-    ("银行卡被冻结了 咋整", "referral", "ref-bank-card-frozen", None),
-    ("电费咋这么贵 找谁", "referral", "ref-power-bill", None),
+    ("他那个高龄津贴咋还没发呢 这事找谁", "list", "basic-048", False),
+    ("河里有个孩子掉进去了 快来人啊 找谁", None, "returned-104", True),
+    ("银行卡被冻结了 咋整", "referral", "ref-bank-card-frozen", False),
+    ("电费咋这么贵 找谁", "referral", "ref-power-bill", False),
 ])
-@pytest.mark.parametrize("times", [2, 4])  # searched whole (about 110 characters), and cut to its question part
-def test_long_message_is_answered_by_its_ask_not_its_background(searcher, ask, kind, target, danger, times):
-    """Background about an old man whose children work away reads like unpaid wages; the ask at the
-    end decides, and danger in the ask is not diluted away by the background."""
-    result = searcher.search(BACKGROUND * times + ask)
-    assert result.note == ("truncated" if times == 4 else "") and result.kind == kind and result.emergency == danger
-    assert (result.matches[0].id if kind == "list" else result.referral.id) == target
+@pytest.mark.parametrize("times", [2, 4, 7])  # about 110, 220 and 390 characters, all searched whole
+def test_long_message_is_answered_whole_with_its_ask_for_where_to_go_and_danger(engine, ask, kind, target, danger,
+                                                                                  times):
+    """A long message is answered whole; background about an old man whose children work away reads
+    like unpaid wages, so the ask's answer wins where the whole found no list item (its referral) or
+    nothing (its item), and danger in the ask is not diluted away by the background: the emergency
+    line and its item come first."""
+    answer = engine.ask(BACKGROUND * times + ask)
+    assert answer.note == "" and (answer.emergency is not None) == bool(danger)
+    if danger:
+        assert answer.emergency.numbers[0] == "110" and answer.matches[0].id == target
+    elif kind == "referral":
+        assert answer.kind == "referral" and answer.referral.id == target
+    else:
+        assert answer.kind == kind and answer.matches[0].id in (target, "returned-009")
+
 
 
 def test_discontinued_item_says_what_it_means(engine):
