@@ -189,7 +189,13 @@ class EmergencyModel:
         return self._urgency(_features(qvec.reshape(1, -1), [text]))
 
     def detect(self, qvec: np.ndarray, text: str, embed: Callable[[str], np.ndarray] | None = None) -> str | None:
-        """The kind of danger ("forest_fire", "gas", …) when the question is urgent, else None.
+        """The kind of danger ("forest_fire", "gas", …) when the question is urgent, else None (see read)."""
+        return self.read(qvec, text, embed)[0]
+
+    def read(self, qvec: np.ndarray, text: str,
+             embed: Callable[[str], np.ndarray] | None = None) -> tuple[str | None, float]:
+        """The kind of danger ("forest_fire", "gas", …) when the question is urgent, else None; and
+        the urgency of the question as written.
 
         A long message must also sound urgent at its end, where a voice message puts its
         question: a story of everyday life ("张大爷八十三了，一个人过…高龄津贴咋还没发") should
@@ -203,9 +209,9 @@ class EmergencyModel:
         # Only a reading that sounded too calm is retried: one the long-message check turned
         # down (urgent background, calm ask) must not come back through its shorter bare form.
         if kind is not None or embed is None or not SECOND_READ_FROM <= urgency < self.threshold(text):
-            return kind
+            return kind, urgency
         bare = bare_statement(text)
-        return self._detect(embed(bare), bare, embed)[0] if bare else None
+        return (self._detect(embed(bare), bare, embed)[0] if bare else None), urgency
 
     def _detect(self, qvec: np.ndarray, text: str,
                 embed: Callable[[str], np.ndarray] | None) -> tuple[str | None, float]:

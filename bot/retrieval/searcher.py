@@ -220,10 +220,8 @@ class Searcher:
         decision = self.index.decision
         confidence = decision.probability(f)
         kind = decision.decide(f, best_ref >= 0)
-        model = self.index.emergency
-        emergency = (model.detect(qvec, text, lambda tail: self.embedder.embed_queries([tail])[0])
-                     if model is not None else None)
-        urgency = model.probability(qvec, text) if model is not None else 0.0
+        emergency, urgency = (self.index.emergency.read(qvec, text, lambda tail: self.embedder.embed_queries([tail])[0])
+                              if self.index.emergency is not None else (None, 0.0))
         matches = [self.describe(int(i), float(fused[i]), qvec) for i in order[:top_k]]
         nearest_referral = self.referrals[best_ref] if best_ref >= 0 else None
         return SearchResult(question, text, kind, matches, note, nearest_referral if kind == "referral" else None,
