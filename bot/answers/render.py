@@ -53,7 +53,9 @@ def _emergency_lines(answer: Answer) -> list[str]:
 def _contact_lines(answer: Answer) -> list[str]:
     """📞 one line per office with a known number; the others together, with the hotline."""
     lines = [f"📞 {e(c.name)} {e(c.phone)}" for c in answer.contacts if c.phone]
-    unknown = [c for c in answer.contacts if not c.phone and c.fallback]
+    # In danger the emergency line is the number to call: a second, office-hours hotline under it
+    # would only compete with it.
+    unknown = [c for c in answer.contacts if not c.phone and c.fallback] if answer.emergency is None else []
     if unknown:
         names = "、".join(c.name for c in unknown[:2]) + ("等" if len(unknown) > 2 else "")
         lines.append(f"📞 {e(names)}的电话还没录入，可拨 {e(unknown[0].fallback)}（政务服务便民热线）问询转接")
@@ -77,7 +79,7 @@ def _town_part(duty: Duty, m: Match | None) -> list[str]:
 def _matter_lines(answer: Answer, duty_of) -> list[str]:
     """Each item of the matter: whose part it is, the town's first."""
     assert answer.matter is not None
-    lines = [f"<b>{e(answer.matter.name)}</b> 这件事分几块："]
+    lines = [f"<b>{e(answer.matter.name)}</b>这件事分几块："]
     for part in answer.matter.parts:
         lines.append(f"{LIST_BADGE[part.list].split()[0]} {e(part.short)}：{e(part.who)}")
     return lines
@@ -122,6 +124,8 @@ def format_answer(answer: Answer, duty_of=None, buttons: bool = True, browse: st
             lines.append("📞 " + " / ".join(e(n) for n in ref.numbers))
         lines.append("<i>以上是一般做法，仅供参考，具体以当地办理部门为准。</i>")
         parts.append("\n".join(lines))
+    elif answer.emergency is not None:  # in danger, no advice to ask again: the line above is what to do
+        parts.append("<b>归谁管：</b>卧牛河镇履职事项清单里没有专门的事项。人有危险，先打上面的电话。")
     else:
         parts.append("<b>归谁管：</b>卧牛河镇履职事项清单里没有找到对应的事项。")
         parts.append(e(NOT_FOUND_HINT.format(browse=browse)))

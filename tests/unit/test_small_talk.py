@@ -1,11 +1,15 @@
 """Small talk is only greetings and thanks; anything with a matter in it is searched."""
 import pytest
 
-from bot.answers.small_talk import is_small_talk
+from bot.answers import texts
+from bot.answers.answer import Answer, ContactLine, Emergency
+from bot.answers.render import format_answer, to_plain
+from bot.answers.small_talk import is_small_talk, small_talk_reply
 
 
 @pytest.mark.parametrize("text", ["你好", "谢谢！", "你好，在吗？", "您好 在不在啊", "好的谢谢", "嗯嗯 收到 辛苦了", "Hello!", "哈哈哈",
-                                  "谢谢你", "谢谢了", "感谢", "下午好", "在么", "明白了", "好滴", "OK了"])
+                                  "谢谢你", "谢谢了", "感谢", "下午好", "在么", "明白了", "好滴", "OK了",
+                                  "有人没 问个事", "你好 我想问个事", "请问"])
 def test_greetings_and_thanks_are_small_talk(text):
     assert is_small_talk(text)
 
@@ -15,3 +19,24 @@ def test_greetings_and_thanks_are_small_talk(text):
                                   "谢谢村里", "明白了吗", "再见义勇为", "感谢信怎么写"])
 def test_a_message_with_a_matter_in_it_is_not(text):
     assert not is_small_talk(text)
+
+
+def test_thanks_get_you_are_welcome_and_greetings_get_here_i_am():
+    assert small_talk_reply("谢谢啊") == texts.SMALL_TALK_REPLY
+    assert small_talk_reply("有人没 问个事") == texts.SMALL_TALK_GREETING_REPLY
+    assert small_talk_reply("你好") == texts.SMALL_TALK_GREETING_REPLY
+
+
+def test_in_danger_no_advice_to_ask_again_and_no_second_hotline():
+    """With an emergency line, "not found" does not tell the asker to rephrase, and an office
+    without a recorded phone does not add 12345 under 110."""
+    danger = Emergency(("120",), "误服农药先打 120 急救。")
+    nothing = to_plain(format_answer(Answer("有人喝药了", "有人喝药了", "none", emergency=danger), buttons=False))
+    assert nothing.startswith("🚨") and "换个说法" not in nothing and "先打上面的电话" in nothing
+    calm = to_plain(format_answer(Answer("农药咋管", "农药咋管", "none"), buttons=False))
+    assert "换个说法" in calm
+    office = [ContactLine("市公安局", "", "12345")]
+    with_line = Answer("q", "q", "none", contacts=office)
+    from bot.answers.render import _contact_lines
+    assert "12345" in " ".join(_contact_lines(with_line))
+    assert _contact_lines(Answer("q", "q", "none", contacts=office, emergency=danger)) == []

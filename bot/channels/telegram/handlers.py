@@ -18,7 +18,7 @@ from telegram.error import Conflict, NetworkError, TelegramError
 
 from bot.answers import texts
 from bot.answers.render import e, format_answer
-from bot.answers.small_talk import is_small_talk
+from bot.answers.small_talk import is_small_talk, small_talk_reply
 from bot.channels.telegram.context import Context
 from bot.channels.telegram.keyboards import (
     answer_keyboard,
@@ -80,7 +80,7 @@ async def answer_question(context: Context, asker: Asker, question: str, echo: b
     data = context.bot_data
     send = data.delivery.send_html
     if is_small_talk(question):
-        await send(context.bot, asker.chat_id, texts.SMALL_TALK_REPLY, reply_to=asker.reply_to)
+        await send(context.bot, asker.chat_id, small_talk_reply(question), reply_to=asker.reply_to)
         return
     if data.holder.searcher is None:
         await send(context.bot, asker.chat_id, texts.NOT_STARTED, reply_to=asker.reply_to)

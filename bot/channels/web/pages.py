@@ -28,7 +28,7 @@ from bot.answers.render import (
     format_duty_card,
     format_duty_detail,
 )
-from bot.answers.small_talk import is_small_talk
+from bot.answers.small_talk import is_small_talk, small_talk_reply
 from bot.channels.web import api
 from bot.channels.web.context import (
     MAX_QUERY_CHARS,
@@ -194,7 +194,7 @@ async def index(request: web.Request) -> web.Response:
     if not question:
         return respond(request, message(texts.ASK_FOR_QUESTION), q)
     if is_small_talk(question):
-        return respond(request, message(texts.SMALL_TALK_REPLY), q)
+        return respond(request, message(small_talk_reply(question)), q)
     answer, token = await ctx.ask(request, q)
     if answer.kind == "empty":
         return respond(request, message(format_answer(answer)), q)
