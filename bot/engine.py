@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bot.answers.answer import Answer
 from bot.answers.compose import Knowledge, compose, short_of
+from bot.answers.small_talk import is_small_talk, small_talk_reply
 from bot.corpus.contacts import Contact, load_contacts
 from bot.corpus.model import CorpusError, Duty
 from bot.retrieval.live import SearcherHolder
@@ -66,6 +67,8 @@ class Engine:
         searcher = self.holder.searcher
         if searcher is None:
             raise RuntimeError("the search index is not loaded yet")
+        if is_small_talk(question):  # a search would find some matter for "有人没 问个事"
+            return Answer(question, "", "none", small_talk=small_talk_reply(question))
         result = searcher.search(question, top_k or self.top_k)
         return compose(result, self.knowledge(searcher), searcher.duty)
 

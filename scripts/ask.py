@@ -18,7 +18,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.answers.render import format_answer, to_plain  # noqa: E402
-from bot.answers.small_talk import is_small_talk, small_talk_reply  # noqa: E402
 from bot.corpus.model import CorpusError  # noqa: E402
 from bot.engine import open_engine  # noqa: E402
 from bot.retrieval.store import IndexUnavailable  # noqa: E402
@@ -44,12 +43,6 @@ def main(argv: list[str] | None = None) -> int:
     top = args.top or settings.top_k
 
     def answer(question: str) -> None:
-        if is_small_talk(question):  # as the bot: a hint, not a search
-            reply = small_talk_reply(question)
-            print(json.dumps({"query": question, "answered": False, "kind": "none", "who": "", "matter": None,
-                              "emergency": None, "referral": None, "matches": [], "small_talk": reply},
-                             ensure_ascii=False) if args.json else reply, flush=True)
-            return
         result = engine.ask(question, top)
         if args.json:
             print(json.dumps(result.to_json(), ensure_ascii=False), flush=True)

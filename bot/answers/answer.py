@@ -77,6 +77,7 @@ class Answer:
     # Other items worth offering (close enough to the best one), as buttons or links.
     alternatives: list[Match] = field(default_factory=list)
     shorts: dict[str, str] = field(default_factory=dict)  # item id -> short name
+    small_talk: str = ""  # the hint that answers a greeting or thanks (no search was made)
 
     @property
     def answered(self) -> bool:
@@ -118,4 +119,4 @@ class Answer:
             "emergency": self.emergency.to_json() if self.emergency else None,
             "referral": self.referral.to_json() if self.referral else None,
             "matches": [self._match_json(m) for m in self.matches],
-        }
+        } | ({"small_talk": self.small_talk} if self.small_talk else {})

@@ -108,6 +108,8 @@ def format_answer(answer: Answer, duty_of=None, buttons: bool = True, browse: st
     """
     if answer.kind == "empty":
         return ASK_FOR_QUESTION
+    if answer.small_talk:
+        return e(answer.small_talk)
     parts: list[str] = []
     emergency = _emergency_lines(answer)
     if emergency:

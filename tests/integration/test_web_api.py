@@ -446,6 +446,11 @@ def test_empty_and_small_talk_are_not_logged(web_settings, engine):
         for q in ("", "   ", "你好"):
             response = await client.get("/", params={"q": q})
             assert response.status == 200 and 'name="token"' not in await response.text()
+        # The API says what scripts/ask.py --json says: a hint, no search, no token.
+        response = await client.get("/api/ask", params={"q": "有人没 问个事"})
+        data = await response.json()
+        assert response.status == 200 and "X-Answer-Token" not in response.headers
+        assert data["kind"] == "none" and data["matches"] == [] and data["small_talk"].startswith("在的")
     serve(web_settings, engine, body)
     assert rows(web_settings) == []
 

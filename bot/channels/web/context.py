@@ -111,7 +111,7 @@ class WebContext:
         log.info("web question answered in %.0f ms: kind=%s best=%s emergency=%s",
                  (time.perf_counter() - started) * 1000, answer.kind,
                  answer.matches[0].id if answer.matches else "-", bool(answer.emergency))
-        if answer.kind == "empty" or not self.usage.available:
+        if answer.kind == "empty" or answer.small_talk or not self.usage.available:  # nothing was searched
             return answer, None
         token = self._log(visitor(request).user, answer, top)
         return answer, token if answer.wants_feedback else None
