@@ -12,12 +12,19 @@ _SMALL_TALK = re.compile("(?:(?:{})[啊呀啦哈吧呢嘛了滴哒]*)+".format(
     "|".join(re.escape(p) for p in sorted(texts.SMALL_TALK, key=len, reverse=True))))
 
 
+_ASKING = re.compile(r"问|在|有人")
 _THANKS = re.compile(r"谢|辛苦|麻烦了")
+_GREETING = re.compile(r"[你您]好|早上好|中午好|下午好|晚上好|领导|大家好|hi|hello|嗨", re.IGNORECASE)
 
 
 def small_talk_reply(text: str) -> str:
-    """"不客气" after thanks, "在的" after a greeting or "问个事"."""
-    return texts.SMALL_TALK_REPLY if _THANKS.search(text) else texts.SMALL_TALK_GREETING_REPLY
+    """"在的" when someone is about to ask ("问个事", "在吗") or greets, "不客气" after thanks,
+    else "好的" ("收到", "知道了", "再见")."""
+    if _ASKING.search(text):
+        return texts.SMALL_TALK_GREETING_REPLY
+    if _THANKS.search(text):
+        return texts.SMALL_TALK_REPLY
+    return texts.SMALL_TALK_GREETING_REPLY if _GREETING.search(text) else texts.SMALL_TALK_OK_REPLY
 
 
 def is_small_talk(text: str) -> bool:

@@ -5,7 +5,7 @@ Voice input puts greetings and background first and the question last ("那个 �
 question; instead a message longer than the limit (MAX_QUESTION_CHARS, 500) is split into
 clauses, filler clauses are dropped, and the clauses are kept from the end (where the question
 is) until the limit is reached. A long message also yields its ask, its last clauses alone,
-which the searcher reads for danger a calm background may dilute.
+which the searcher reads for a danger that a calm background may dilute.
 """
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ ASK_CHARS = 30  # the ask of a long message: its question clause and what leads 
 # From this length a message also has an ask: two or three sentences of background already
 # dilute "河里有个孩子掉进去了" below the alarm (the emergency model's own tail length).
 ASK_FROM = 80
+MIN_PIECE = 10  # the shortest end of a clause worth keeping to fill the limit
 
 
 @dataclass(frozen=True)
@@ -73,8 +74,11 @@ def _tail(parts: list[str], limit: int) -> str:
     used = 0
     for clause in reversed(parts):
         if used + len(clause) + bool(kept) > limit:
-            if not kept:  # one clause longer than the limit: keep its end, where the ask is
-                kept.append(clause[-limit:])
+            # The clause that does not fit still gives its end, up to the limit: a long run-on
+            # without punctuation before a short question is what the question is about.
+            room = limit - used - bool(kept)
+            if room >= MIN_PIECE or not kept:
+                kept.insert(0, clause[-room:] if room > 0 else clause[-limit:])
             break
         kept.insert(0, clause)
         used += len(clause) + (len(kept) > 1)

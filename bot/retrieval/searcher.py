@@ -38,7 +38,7 @@ class SearchConfig:
     # Ranking adds this share of an item's second-best passage to its best (sweep in docs/evaluation.md).
     second_weight: float = 0.6
     # Long messages: the question part of at most this many characters is searched.
-    max_chars: int = 200
+    max_chars: int = 500  # the MAX_QUESTION_CHARS setting
     # Sound-alike typo repair (pinyin.py); off only to measure what it is worth.
     repair_typos: bool = True
 
@@ -183,22 +183,30 @@ class Searcher:
         if not prepared.text:
             return SearchResult(question, "", "empty", [], prepared.note)
         result = self._search_text(question, prepared.text, prepared.note, top_k)
-        if prepared.ask and prepared.ask != prepared.text:
-            # A long message is answered whole: its background says what the matter is. Its ask
-            # alone (the last clauses) is searched too, and used where the whole found no list item:
-            # its referral ("…儿女都在外地打工 电费咋这么贵" is not about wages), or, where the
-            # whole found nothing, its list item. Letting the ask's list item beat the whole's
-            # answer otherwise found more wrong items than right ones on labelled long messages
-            # (docs/evaluation.md, "Long messages").
-            ask = self._search_text(question, prepared.ask, prepared.note, top_k)
-            # A danger told after a long calm background is diluted by it ("…河里有个孩子掉进去了
-            # 快来人啊"): the ask's reading counts when the whole message sounds at all urgent
-            # (alone, an ask like "心里没底 不知道该咋办" can read as danger in a calm story).
-            emergency = result.emergency or (ask.emergency if result.urgency >= SECOND_READ_FROM else None)
-            if (ask.kind == "referral" and result.kind != "list") or (ask.kind == "list" and result.kind == "none"):
-                result = ask
-            return replace(result, emergency=emergency)
+        if prepared.ask and prepared.ask != prepared.text and self._reads_ask_for_danger(result):
+            danger = self._danger(prepared.ask)
+            if danger is not None:
+                result = replace(result, emergency=danger)
         return result
+
+    def _reads_ask_for_danger(self, whole: SearchResult) -> bool:
+        """A long message is answered whole: its background says what the matter is (its ask, the
+        last clauses alone, chose worse items and referrals on labelled long messages;
+        docs/evaluation.md, "Long messages"). But a danger told after a long calm background is
+        diluted by it ("…河里有个孩子掉进去了 快来人啊"): the ask is read for danger when the whole
+        sounded somewhat urgent, though too calm to raise the alarm itself (the emergency model's
+        own rule for a second reading; a whole it turned down for its calm end stays down)."""
+        model = self.index.emergency
+        return (whole.emergency is None and model is not None
+                and SECOND_READ_FROM <= whole.urgency < model.threshold(whole.text))
+
+    def _danger(self, text: str) -> str | None:
+        model = self.index.emergency
+        if model is None:
+            return None
+        repaired = self.index.pinyin.correct(text) if self.config.repair_typos else text
+        return model.detect(self.embedder.embed_queries([repaired])[0], text,
+                            lambda tail: self.embedder.embed_queries([tail])[0])
 
     def _search_text(self, question: str, text: str, note: str, top_k: int) -> SearchResult:
         repaired = self.index.pinyin.correct(text) if self.config.repair_typos else text

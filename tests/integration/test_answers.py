@@ -111,21 +111,17 @@ def test_long_voice_message_finds_the_question_at_its_end(engine):
 BACKGROUND = "那个 嗯 领导好 是这样的 我们屯里今年收成还行 家家都挺好 张大爷八十三了 一个人过 儿女都在外地打工 "
 
 
-@pytest.mark.parametrize(("ask", "kind", "target", "danger"), [
-    ("他那个高龄津贴咋还没发呢 这事找谁", "list", "basic-048", False),
-    ("河里有个孩子掉进去了 快来人啊 找谁", None, "returned-104", True),
-    ("银行卡被冻结了 咋整", "referral", "ref-bank-card-frozen", False),
-    ("电费咋这么贵 找谁", "referral", "ref-power-bill", False),
+@pytest.mark.parametrize(("ask", "kind", "target", "danger", "times"), [
+    ("他那个高龄津贴咋还没发呢 这事找谁", "list", "basic-048", False, 2),
+    ("银行卡被冻结了 咋整", "referral", "ref-bank-card-frozen", False, 2),
+    ("河里有个孩子掉进去了 快来人啊 找谁", None, "returned-104", True, 2),
+    ("河里有个孩子掉进去了 快来人啊 找谁", None, "returned-104", True, 7),  # about 390 characters
 ])
-@pytest.mark.parametrize("times", [2, 4, 7])  # about 110, 220 and 390 characters, all searched whole
-def test_long_message_is_answered_whole_with_its_ask_for_where_to_go_and_danger(engine, ask, kind, target, danger,
-                                                                                  times):
-    """A long message is answered whole; background about an old man whose children work away reads
-    like unpaid wages, so the ask's answer wins where the whole found no list item (its referral) or
-    nothing (its item), and danger in the ask is not diluted away by the background: the emergency
-    line and its item come first."""
+def test_long_message_is_answered_whole_and_danger_at_its_end_is_not_lost(engine, ask, kind, target, danger, times):
+    """A long message is answered whole; a danger at the end of a long calm background about an old
+    man is not diluted away by it: the emergency line and its item come first."""
     answer = engine.ask(BACKGROUND * times + ask)
-    assert answer.note == "" and (answer.emergency is not None) == bool(danger)
+    assert answer.note == "" and (answer.emergency is not None) == danger
     if danger:
         assert answer.emergency.numbers[0] == "110" and answer.matches[0].id == target
     elif kind == "referral":

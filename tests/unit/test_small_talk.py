@@ -9,7 +9,8 @@ from bot.answers.small_talk import is_small_talk, small_talk_reply
 
 @pytest.mark.parametrize("text", ["你好", "谢谢！", "你好，在吗？", "您好 在不在啊", "好的谢谢", "嗯嗯 收到 辛苦了", "Hello!", "哈哈哈",
                                   "谢谢你", "谢谢了", "感谢", "下午好", "在么", "明白了", "好滴", "OK了",
-                                  "有人没 问个事", "你好 我想问个事", "请问"])
+                                  "有人没 问个事", "你好 我想问个事", "请问", "领导你好 问个事", "我想问一下", "有人在吗",
+                                  "谢谢领导", "收到领导"])
 def test_greetings_and_thanks_are_small_talk(text):
     assert is_small_talk(text)
 
@@ -21,10 +22,16 @@ def test_a_message_with_a_matter_in_it_is_not(text):
     assert not is_small_talk(text)
 
 
-def test_thanks_get_you_are_welcome_and_greetings_get_here_i_am():
-    assert small_talk_reply("谢谢啊") == texts.SMALL_TALK_REPLY
-    assert small_talk_reply("有人没 问个事") == texts.SMALL_TALK_GREETING_REPLY
-    assert small_talk_reply("你好") == texts.SMALL_TALK_GREETING_REPLY
+@pytest.mark.parametrize(("text", "reply"), [
+    ("谢谢啊", texts.SMALL_TALK_REPLY), ("谢谢领导", texts.SMALL_TALK_REPLY), ("早上好 辛苦了", texts.SMALL_TALK_REPLY),
+    ("有人没 问个事", texts.SMALL_TALK_GREETING_REPLY), ("你好", texts.SMALL_TALK_GREETING_REPLY),
+    ("你好 麻烦了 我想问个事", texts.SMALL_TALK_GREETING_REPLY), ("领导", texts.SMALL_TALK_GREETING_REPLY),
+    ("好的 收到", texts.SMALL_TALK_OK_REPLY), ("知道了", texts.SMALL_TALK_OK_REPLY), ("再见", texts.SMALL_TALK_OK_REPLY),
+    ("嗯", texts.SMALL_TALK_OK_REPLY), ("好", texts.SMALL_TALK_OK_REPLY),
+])
+def test_the_hint_fits_what_was_said(text, reply):
+    """"在的" to someone about to ask, "不客气" to thanks, "好的" to an acknowledgement."""
+    assert is_small_talk(text) and small_talk_reply(text) == reply
 
 
 def test_in_danger_no_advice_to_ask_again_and_no_second_hotline():

@@ -1,0 +1,76 @@
+"""A long message is answered whole and its ask (the last clauses) is read only for danger; how a
+long message is cut. Without the model: the searcher's readings are stubs."""
+from types import SimpleNamespace
+
+import pytest
+
+from bot.corpus.referrals import Referral
+from bot.retrieval.emergency import SECOND_READ_FROM
+from bot.retrieval.question import ASK_FROM, prepare
+from bot.retrieval.searcher import SearchConfig, Searcher, SearchResult
+
+WAGES = Referral("ref-wages", "拖欠工资", "劳动监察", ("12333",), ("欠工资",))
+
+
+def reading(kind, text="整条消息", urgency=0.0, emergency=None, referral=None):
+    return SearchResult("问", text, kind, [SimpleNamespace(id="basic-044")], "",
+                        referral if kind == "referral" else None, emergency, {}, referral, 0.5, urgency)
+
+
+def stub_searcher(whole, ask_danger, threshold=0.875):
+    """A Searcher whose readings are given: the whole message's, and the danger read in its ask."""
+    searcher = Searcher.__new__(Searcher)
+    searcher.config = SearchConfig()
+    searcher.index = SimpleNamespace(emergency=SimpleNamespace(threshold=lambda text: threshold))
+    searcher.asked = []
+    searcher._search_text = lambda question, text, note, top_k: whole
+    searcher._danger = lambda text: searcher.asked.append(text) or ask_danger
+    return searcher
+
+
+LONG = "俺们屯里今年收成还行，家家都挺好，张大爷八十三了，一个人过，儿女都在外地打工，" * 2 + "河里有个孩子掉进去了 快来人啊"
+
+
+def test_a_long_message_is_answered_whole_whatever_its_ask_says():
+    whole = reading("referral", referral=WAGES)
+    searcher = stub_searcher(whole, None)
+    got = searcher.search(LONG)
+    assert got.kind == "referral" and got.referral is WAGES and got.matches == whole.matches
+
+
+@pytest.mark.parametrize(("urgency", "flagged"), [
+    (0.0, False),  # a calm story: its ask alone ("心里没底 不知道该咋办") is not read for danger
+    (SECOND_READ_FROM - 0.01, False),
+    (SECOND_READ_FROM, True),  # somewhat urgent: a danger at its end counts
+    (0.5, True),
+    (0.875, False),  # urgent, but the emergency model turned it down for its calm end: it stays down
+])
+def test_the_ask_is_read_for_danger_when_the_whole_sounded_somewhat_urgent(urgency, flagged):
+    searcher = stub_searcher(reading("none", urgency=urgency), "water_rescue")
+    got = searcher.search(LONG)
+    assert (got.emergency == "water_rescue") == flagged
+    assert bool(searcher.asked) == flagged and (not flagged or searcher.asked[0].endswith("河里有个孩子掉进去了 快来人啊"))
+
+
+def test_an_alarm_of_the_whole_stands_and_a_short_message_has_no_ask():
+    searcher = stub_searcher(reading("list", urgency=0.99, emergency="fire"), "water_rescue")
+    assert searcher.search(LONG).emergency == "fire" and not searcher.asked
+    searcher = stub_searcher(reading("none", urgency=0.5), "water_rescue")
+    assert searcher.search("河里有个孩子掉进去了").emergency is None and not searcher.asked
+
+
+def test_an_ask_only_from_ask_from_characters():
+    base = "俺们屯里今年收成还行，家家都挺好，"
+    short = (base * 10)[:ASK_FROM - 8] + "高龄津贴咋没发？"
+    assert len(short) == ASK_FROM and prepare(short, 500).ask == ""
+    longer = "啊" + short.replace("俺", "我", 1) + "找谁"
+    assert len(longer) > ASK_FROM and prepare(longer, 500).ask
+
+
+def test_a_message_over_the_limit_keeps_the_end_of_a_long_run_on_before_its_question():
+    """A run-on without punctuation before a short question: the question and as much of the
+    run-on's end as fits, not the question alone."""
+    text = "俺家那个地让人给占了" * 50 + "，这事找谁管"
+    prepared = prepare(text, 500)
+    assert prepared.note == "truncated" and len(prepared.text) == 500 and prepared.text.endswith("这事找谁管")
+    assert prepare("俺家那个地让人给占了" * 49 + "，这事找谁管", 500).note == ""  # 496 characters: whole
