@@ -183,19 +183,34 @@ class Searcher:
         if not prepared.text:
             return SearchResult(question, "", "empty", [], prepared.note)
         result = self._search_text(question, prepared.text, prepared.note, top_k)
-        if prepared.ask and prepared.ask != prepared.text and self._reads_ask_for_danger(result):
-            danger = self._danger(prepared.ask)
-            if danger is not None:
-                result = replace(result, emergency=danger)
+        if prepared.ask and prepared.ask != prepared.text:
+            return self._with_ask(result, prepared.ask, top_k)
         return result
 
+    def _with_ask(self, whole: SearchResult, ask_text: str, top_k: int) -> SearchResult:
+        """A long message is answered whole: its background says what the matter is. Its ask (the
+        last clauses alone) chose worse items and referrals on labelled long messages
+        (docs/evaluation.md, "Long messages"); it answers only where the whole found nothing and
+        its item is one of the whole's three nearest (the ask picks among the whole's own
+        candidates). It is also read for danger (_reads_ask_for_danger)."""
+        reads_danger = self._reads_ask_for_danger(whole)
+        if whole.kind == "none":
+            ask = self._search_text(whole.query, ask_text, whole.note, top_k)
+            emergency = whole.emergency or (ask.emergency if reads_danger else None)
+            if ask.kind == "list" and ask.matches and ask.matches[0].id in {m.id for m in whole.matches[:3]}:
+                return replace(ask, text=whole.text, emergency=emergency)
+            return replace(whole, emergency=emergency)
+        if reads_danger:
+            danger = self._danger(ask_text)
+            if danger is not None:
+                return replace(whole, emergency=danger)
+        return whole
+
     def _reads_ask_for_danger(self, whole: SearchResult) -> bool:
-        """A long message is answered whole: its background says what the matter is (its ask, the
-        last clauses alone, chose worse items and referrals on labelled long messages;
-        docs/evaluation.md, "Long messages"). But a danger told after a long calm background is
-        diluted by it ("…河里有个孩子掉进去了 快来人啊"): the ask is read for danger when the whole
-        sounded somewhat urgent, though too calm to raise the alarm itself (the emergency model's
-        own rule for a second reading; a whole it turned down for its calm end stays down)."""
+        """A danger told after a long calm background is diluted by it ("…河里有个孩子掉进去了
+        快来人啊"): the ask is read for danger when the whole sounded somewhat urgent, though too
+        calm to raise the alarm itself (the emergency model's own rule for a second reading; a
+        whole it turned down for its calm end stays down)."""
         model = self.index.emergency
         return (whole.emergency is None and model is not None
                 and SECOND_READ_FROM <= whole.urgency < model.threshold(whole.text))

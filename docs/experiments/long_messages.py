@@ -14,8 +14,10 @@ engine with only the handling of long messages changed:
   no list item, and danger in either counts; "where the whole found no item": its referral
   replaces the part's answer where the part found no list item (the part's items stay), its list
   item where the part found nothing, and its danger counts as in the engine (tried in the
-  thirteenth session, not kept); the engine reads the ask only for danger, when the part's
-  urgency is at least SECOND_READ_FROM and below the alarm (Searcher._reads_ask_for_danger).
+  thirteenth session, not kept); the engine reads the ask for danger, when the part's urgency is
+  at least SECOND_READ_FROM and below the alarm (Searcher._reads_ask_for_danger), and lets its
+  item answer only where the part found nothing and the item is among the part's three nearest
+  (Searcher._with_ask).
 
 Run from the project folder after scripts/build_index.py:
     .venv/bin/python docs/experiments/long_messages.py
@@ -91,7 +93,7 @@ for name, args in {
     "whole message, old rule for the ask": (10 ** 6, old_rule),
     "whole message, the ask's answer where the whole found no item (tried, not kept)": (10 ** 6, where_no_item),
     "whole message, no ask": (10 ** 6, None),
-    "whole message, the ask read only for danger (the engine's rule)": (10 ** 6, danger_only),
+    "whole message, the ask read only for danger": (10 ** 6, danger_only),
 }.items():
     variants[name] = run(*args, name=name)
 n_in = sum(q.in_scope for q in questions)

@@ -12,20 +12,31 @@ from bot.retrieval.searcher import SearchConfig, Searcher, SearchResult
 WAGES = Referral("ref-wages", "拖欠工资", "劳动监察", ("12333",), ("欠工资",))
 
 
-def reading(kind, text="整条消息", urgency=0.0, emergency=None, referral=None):
-    return SearchResult("问", text, kind, [SimpleNamespace(id="basic-044")], "",
+def reading(kind, text="整条消息", urgency=0.0, emergency=None, referral=None, matches=("basic-044",)):
+    return SearchResult("问", text, kind, [SimpleNamespace(id=m) for m in matches], "",
                         referral if kind == "referral" else None, emergency, {}, referral, 0.5, urgency)
 
 
-def stub_searcher(whole, ask_danger, threshold=0.875):
-    """A Searcher whose readings are given: the whole message's, and the danger read in its ask."""
+def stub_searcher(whole, ask_danger, threshold=0.875, ask=None):
+    """A Searcher whose readings are given: the whole message's, the danger read in its ask, and
+    the ask's own reading (searched only where the whole found nothing)."""
     searcher = Searcher.__new__(Searcher)
     searcher.config = SearchConfig()
     searcher.index = SimpleNamespace(emergency=SimpleNamespace(threshold=lambda text: threshold))
     searcher.asked = []
-    searcher._search_text = lambda question, text, note, top_k: whole
+    ask = ask or reading("none", "那个", emergency=ask_danger)
+
+    def search_text(question, text, note, top_k):  # the first search is the whole message's
+        first = not searcher.asked
+        searcher.asked.append(None if first else text)
+        return whole if first else ask
+    searcher._search_text = search_text
     searcher._danger = lambda text: searcher.asked.append(text) or ask_danger
     return searcher
+
+
+def asked(searcher):
+    return [t for t in searcher.asked if t]
 
 
 LONG = "俺们屯里今年收成还行，家家都挺好，张大爷八十三了，一个人过，儿女都在外地打工，" * 2 + "河里有个孩子掉进去了 快来人啊"
@@ -46,17 +57,36 @@ def test_a_long_message_is_answered_whole_whatever_its_ask_says():
     (0.875, False),  # urgent, but the emergency model turned it down for its calm end: it stays down
 ])
 def test_the_ask_is_read_for_danger_when_the_whole_sounded_somewhat_urgent(urgency, flagged):
-    searcher = stub_searcher(reading("none", urgency=urgency), "water_rescue")
-    got = searcher.search(LONG)
-    assert (got.emergency == "water_rescue") == flagged
-    assert bool(searcher.asked) == flagged and (not flagged or searcher.asked[0].endswith("河里有个孩子掉进去了 快来人啊"))
+    for whole in (reading("none", urgency=urgency), reading("referral", urgency=urgency, referral=WAGES)):
+        searcher = stub_searcher(whole, "water_rescue")
+        got = searcher.search(LONG)
+        assert (got.emergency == "water_rescue") == flagged and got.kind == whole.kind
+        assert asked(searcher)[-1].endswith("河里有个孩子掉进去了 快来人啊") if flagged else not (
+            whole.kind == "referral" and asked(searcher))
 
 
 def test_an_alarm_of_the_whole_stands_and_a_short_message_has_no_ask():
     searcher = stub_searcher(reading("list", urgency=0.99, emergency="fire"), "water_rescue")
-    assert searcher.search(LONG).emergency == "fire" and not searcher.asked
+    assert searcher.search(LONG).emergency == "fire" and not asked(searcher)
     searcher = stub_searcher(reading("none", urgency=0.5), "water_rescue")
-    assert searcher.search("河里有个孩子掉进去了").emergency is None and not searcher.asked
+    assert searcher.search("河里有个孩子掉进去了").emergency is None and not asked(searcher)
+
+
+@pytest.mark.parametrize(("whole", "ask", "answered_by"), [
+    # The whole found nothing; the ask's item is one of the whole's nearest: it answers.
+    (reading("none", matches=("returned-009", "basic-048", "basic-043")),
+     reading("list", "高龄津贴咋还没发", matches=("basic-048",)), "ask"),
+    # ... not one of them: the whole's "not found" stands (the ask read a fragment).
+    (reading("none", matches=("basic-050", "basic-052", "coop-015")),
+     reading("list", "补贴是镇里发还是哪发", matches=("coop-032",)), "whole"),
+    # The whole found an item or a referral: it answers, whatever the ask says.
+    (reading("list", matches=("basic-048",)), reading("list", "那个", matches=("basic-048",)), "whole"),
+    (reading("referral", referral=WAGES), reading("list", "电费咋这么贵", matches=("basic-044",)), "whole"),
+])
+def test_the_ask_answers_only_where_the_whole_found_nothing_and_among_its_nearest(whole, ask, answered_by):
+    got = stub_searcher(whole, None, ask=ask).search(LONG)
+    expected = ask if answered_by == "ask" else whole
+    assert got.kind == expected.kind and got.matches == expected.matches and got.text == whole.text
 
 
 def test_an_ask_only_from_ask_from_characters():
