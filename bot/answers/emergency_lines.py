@@ -12,6 +12,9 @@ LINES: dict[str, tuple[tuple[str, ...], str]] = {
     "ice": (("110", "120"), "有人掉进冰窟窿先打 110 和 120；趴在冰面上用杆子、绳子救，别站着靠近。"),
     "gas": (("119", "120"), "闻到燃气味先关阀门、开窗，别开灯别打火，到屋外打 119。烧炕、烧炉子后头晕恶心是煤烟（一氧化碳）"
             "中毒：马上开门窗，把人抬到屋外通风处，打 120。"),
+    # Coal smoke from a kang or a stove (CO), the northeast's winter danger: a person to save, not a leak to stop.
+    "coal_gas": (("120", "119"), "烧炕、烧炉子后头晕、恶心、叫不醒是煤烟（一氧化碳）中毒：马上开门开窗，把人抬到屋外通风处，"
+                 "打 120；屋里别再点火。"),
     "collapse": (("119", "120"), "房屋塌了有人被压先打 119 和 120；别贸然进去，防止再次坍塌。"),
     "traffic": (("122", "120"), "交通事故有人受伤先打 122 报警、120 急救；开双闪、放警示牌，别移动重伤员。"),
     "fight": (("110",), "正在打架、有人动刀先打 110 报警；离远一点，别上前拉架。"),
@@ -36,6 +39,7 @@ RELATED_ITEMS: dict[str, tuple[str, ...]] = {
     "water_rescue": ("returned-104",),  # 110报警服务
     "ice": ("returned-104",),
     "gas": ("coop-024",),
+    "coal_gas": (),
     "collapse": ("coop-028", "coop-026"),  # 防震减灾救灾, 地质灾害防治
     "traffic": ("returned-104",),
     "fight": ("returned-104",),

@@ -47,6 +47,7 @@ def test_nothing_fits_is_said_plainly(engine, question):
     ("俺们屯后山冒烟了 咋整啊", "119", "forest_fire"),
     ("有人掉冰窟窿里了 快来人啊", "110", "ice"),
     ("屋里一股煤气味 我妈晕倒了", "119", "gas"),
+    ("早上起来俺妈叫不醒 屋里烧的炉子", "120", "coal_gas"),  # coal smoke (CO): a person to carry out, 120 first
     ("村口两台车撞了 有人流血了", "122", "traffic"),
     ("俺爹上山放羊到现在没回来 天都黑透了 电话也打不通", "110", "missing"),
     ("孩子把农药当饮料喝了 直吐", "120", "poisoning"),
@@ -65,7 +66,7 @@ def test_danger_now_puts_the_emergency_number_first(engine, searcher, question, 
 
 
 @pytest.mark.parametrize("question", ["防火期上山要办啥手续", "去年房子着火了 现在能申请救助吗", "燃气管道老化了想换找谁",
-                                      "上个月后山着过一次火 这归谁管"])
+                                      "上个月后山着过一次火 这归谁管", "冬天烧炉子咋防煤烟中毒"])
 def test_prevention_or_past_is_not_an_emergency(engine, question):
     answer = engine.ask(question)
     assert answer.emergency is None and answer.to_json()["emergency"] is None
