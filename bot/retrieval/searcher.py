@@ -215,17 +215,20 @@ class Searcher:
         return (whole.emergency is None and model is not None
                 and SECOND_READ_FROM <= whole.urgency < model.threshold(whole.text))
 
+    def _embed(self, text: str) -> np.ndarray:
+        return self.embedder.embed_queries([text])[0]
+
+    def _repaired(self, text: str) -> str:
+        """The text with sound-alike typos repaired (pinyin.py), what gets embedded."""
+        return self.index.pinyin.correct(text) if self.config.repair_typos else text
+
     def _danger(self, text: str) -> str | None:
         model = self.index.emergency
-        if model is None:
-            return None
-        repaired = self.index.pinyin.correct(text) if self.config.repair_typos else text
-        return model.detect(self.embedder.embed_queries([repaired])[0], text,
-                            lambda tail: self.embedder.embed_queries([tail])[0])
+        return model.detect(self._embed(self._repaired(text)), text, self._embed) if model is not None else None
 
     def _search_text(self, question: str, text: str, note: str, top_k: int) -> SearchResult:
-        repaired = self.index.pinyin.correct(text) if self.config.repair_typos else text
-        qvec = self.embedder.embed_queries([repaired])[0]
+        repaired = self._repaired(text)
+        qvec = self._embed(repaired)
         best, dense, closest, closest_scores = self.dense_target_scores(qvec)
         lexical = self.lexical.scores(text if repaired == text else f"{text} {repaired}")
         n = self.n_items
@@ -243,7 +246,7 @@ class Searcher:
         decision = self.index.decision
         confidence = decision.probability(f)
         kind = decision.decide(f, best_ref >= 0)
-        emergency, urgency = (self.index.emergency.read(qvec, text, lambda tail: self.embedder.embed_queries([tail])[0])
+        emergency, urgency = (self.index.emergency.read(qvec, text, self._embed)
                               if self.index.emergency is not None else (None, 0.0))
         matches = [self.describe(int(i), float(fused[i]), qvec) for i in order[:top_k]]
         nearest_referral = self.referrals[best_ref] if best_ref >= 0 else None
