@@ -78,6 +78,9 @@ class Answer:
     alternatives: list[Match] = field(default_factory=list)
     shorts: dict[str, str] = field(default_factory=dict)  # item id -> short name
     small_talk: str = ""  # the hint that answers a greeting or thanks (no search was made)
+    # The other matters of a message that raises several ("停电了 还有自来水也不来"), each
+    # answered on its own; `question` of each is its ask.
+    others: list[Answer] = field(default_factory=list)
 
     @property
     def answered(self) -> bool:
@@ -91,7 +94,8 @@ class Answer:
     def shown_ids(self) -> list[str]:
         """The items this answer puts in front of the asker (logged, offered for a correction)."""
         best = [self.matches[0].id] if self.answered and self.matches else []
-        return best + [m.id for m in self.alternatives if m.id not in best]
+        shown = best + [m.id for m in self.alternatives if m.id not in best]
+        return shown + [i for other in self.others for i in other.shown_ids if i not in shown]
 
     @property
     def wants_feedback(self) -> bool:
@@ -119,4 +123,5 @@ class Answer:
             "emergency": self.emergency.to_json() if self.emergency else None,
             "referral": self.referral.to_json() if self.referral else None,
             "matches": [self._match_json(m) for m in self.matches],
-        } | ({"small_talk": self.small_talk} if self.small_talk else {})
+        } | ({"small_talk": self.small_talk} if self.small_talk else {}) | (
+            {"more_matters": [other.to_json() for other in self.others]} if self.others else {})

@@ -4,7 +4,7 @@ Pure data in, data out: no markup here (see render.py) and no search (see bot/re
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.answers.answer import (
     Answer,
@@ -170,6 +170,12 @@ def compose(result: SearchResult, knowledge: Knowledge, duty_of) -> Answer:
     for m in answer.alternatives:
         if m.duty is not None:
             answer.shorts.setdefault(m.id, short_name(m.duty, knowledge))
+    # Each other matter of the message is answered as if asked alone, under its own ask; it was
+    # split off only because the decision was sure of it, so no "也可能相关" under it.
+    answer.others = [replace(compose(replace(other, query=other.text), knowledge, duty_of), alternatives=[])
+                     for other in result.others]
+    answered_apart = {o.best.id for o in answer.others if o.best is not None}
+    answer.alternatives = [m for m in answer.alternatives if m.id not in answered_apart]
     return answer
 
 

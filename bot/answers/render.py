@@ -13,6 +13,7 @@ from bot.corpus.model import Duty
 from bot.retrieval.searcher import Match
 
 TITLE_LIMIT = 60
+ASK_LIMIT = 24  # an ask of a message that raised several matters, quoted above its answer
 LIST_BADGE = {"basic": "🟢 基本履职事项", "coop": "🟡 配合履职事项", "returned": "🔵 上级部门收回事项"}
 ASK_FOR_QUESTION = "请用文字描述您要问的事，例如：“村里有人在河堤上盖棚子，归谁管？”"
 # How to browse the list, per channel: Telegram (and the terminal) by command, the web page by a link.
@@ -101,6 +102,23 @@ def list_answer_lines(answer: Answer, duty_of) -> list[str]:
     return lines
 
 
+def _body(answer: Answer, duty_of, browse: str) -> list[str]:
+    """Who handles it: the list item, the referral, or "not found" (with a hint)."""
+    if answer.kind == "list":
+        return ["\n".join(list_answer_lines(answer, duty_of))]
+    if answer.kind == "referral" and answer.referral is not None:
+        ref = answer.referral
+        lines = [f"<b>归谁管：</b>这件事不在卧牛河镇履职事项清单里（{e(ref.name)}）。",
+                 f"一般去：{e(ref.where)}"]
+        if ref.numbers:
+            lines.append("📞 " + " / ".join(e(n) for n in ref.numbers))
+        lines.append("<i>以上是一般做法，仅供参考，具体以当地办理部门为准。</i>")
+        return ["\n".join(lines)]
+    if answer.emergency is not None:  # in danger, no advice to ask again: the line above is what to do
+        return ["<b>归谁管：</b>卧牛河镇履职事项清单里没有专门的事项。人有危险，先打上面的电话。"]
+    return ["<b>归谁管：</b>卧牛河镇履职事项清单里没有找到对应的事项。", e(NOT_FOUND_HINT.format(browse=browse))]
+
+
 def format_answer(answer: Answer, duty_of=None, buttons: bool = True, browse: str = BROWSE_BY_COMMAND) -> str:
     """The reply to a question, in Telegram HTML; without buttons the alternatives are listed.
 
@@ -116,21 +134,10 @@ def format_answer(answer: Answer, duty_of=None, buttons: bool = True, browse: st
         parts.append("\n".join(emergency))
     if answer.note == "truncated":
         parts.append(f"<i>消息较长，按这部分查找：{e(shorten(answer.text, 40))}</i>")
-    if answer.kind == "list":
-        parts.append("\n".join(list_answer_lines(answer, duty_of)))
-    elif answer.kind == "referral" and answer.referral is not None:
-        ref = answer.referral
-        lines = [f"<b>归谁管：</b>这件事不在卧牛河镇履职事项清单里（{e(ref.name)}）。",
-                 f"一般去：{e(ref.where)}"]
-        if ref.numbers:
-            lines.append("📞 " + " / ".join(e(n) for n in ref.numbers))
-        lines.append("<i>以上是一般做法，仅供参考，具体以当地办理部门为准。</i>")
-        parts.append("\n".join(lines))
-    elif answer.emergency is not None:  # in danger, no advice to ask again: the line above is what to do
-        parts.append("<b>归谁管：</b>卧牛河镇履职事项清单里没有专门的事项。人有危险，先打上面的电话。")
-    else:
-        parts.append("<b>归谁管：</b>卧牛河镇履职事项清单里没有找到对应的事项。")
-        parts.append(e(NOT_FOUND_HINT.format(browse=browse)))
+    parts += _body(answer, duty_of, browse)
+    for other in answer.others:  # a message that raised several matters: each one's answer
+        asked = shorten(other.question, ASK_LIMIT).rstrip("？?！!，,。 ")
+        parts.append(f"➕ <b>另外，{e(asked)}：</b>\n" + "\n\n".join(_body(other, duty_of, browse)))
     if answer.alternatives:
         if buttons:
             parts.append("也可能相关的事项见下方按钮。")

@@ -77,6 +77,7 @@ BUTTON_BACK = "« 返回"
 BUTTON_PREV = "« 上一页"
 BUTTON_NEXT = "下一页 »"
 BUTTON_DETAIL = "📄 详情"
+BUTTON_DETAIL_OF = "📄 详情：{short}"  # the item of another matter the same message raised
 
 # Feedback under answers (👍 / 👎, then which item was right).
 BUTTON_UP = "👍 有用"

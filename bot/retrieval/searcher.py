@@ -16,12 +16,13 @@ import numpy as np
 
 from bot.corpus.model import Duty
 from bot.corpus.referrals import Referral
+from bot.retrieval.asks import split_asks
 from bot.retrieval.decision import features
 from bot.retrieval.embedders import Embedder
 from bot.retrieval.emergency import SECOND_READ_FROM
 from bot.retrieval.lexical import LexicalIndex
 from bot.retrieval.passages import Passage
-from bot.retrieval.question import prepare
+from bot.retrieval.question import ASK_FROM, prepare
 from bot.retrieval.store import LoadedIndex
 
 
@@ -41,6 +42,12 @@ class SearchConfig:
     max_chars: int = 500  # the MAX_QUESTION_CHARS setting
     # Sound-alike typo repair (pinyin.py); off only to measure what it is worth.
     repair_typos: bool = True
+    # Several matters in one message ("停电了 还有自来水也不来"): an ask split off the message
+    # is answered on its own only when the decision is this sure of it (list: P(list);
+    # referral: P(the referral is right)); docs/experiments/multi_matter.py, docs/evaluation.md.
+    split_asks: bool = True
+    ask_min_confidence: float = 0.8
+    ask_min_referral: float = 0.8
 
 
 @dataclass
@@ -89,6 +96,8 @@ class SearchResult:
     closest_referral: Referral | None = None  # the best referral, whatever the decision
     confidence: float = 0.0  # the decision's probability that the best item answers
     urgency: float = 0.0  # the emergency model's probability that this is danger now
+    # The other matters of a message that raises several, each answered on its own (asks.py).
+    others: list[SearchResult] = field(default_factory=list)
 
     @property
     def answered(self) -> bool:
@@ -116,6 +125,7 @@ class Searcher:
         self.target_own_passages = [[p for p in pids if index.passages[p].kind != "question"] or pids
                                     for pids in self.target_passages]
         self.lexical = LexicalIndex(index.lexical, index.synonyms, self.config.synonym_weight)
+        self.matter_of = {item: f"matter:{m.name}" for m in index.matters for item in m.items}
         self.corpus_problem = ""  # set by opening.py when the corpus failed to build and an older build serves
 
     # -- scoring -------------------------------------------------------------
@@ -184,8 +194,54 @@ class Searcher:
             return SearchResult(question, "", "empty", [], prepared.note)
         result = self._search_text(question, prepared.text, prepared.note, top_k)
         if prepared.ask and prepared.ask != prepared.text:
-            return self._with_ask(result, prepared.ask, top_k)
-        return result
+            result = self._with_ask(result, prepared.ask, top_k)
+        return self._separate_matters(result, top_k) if self.config.split_asks else result
+
+    def _separate_matters(self, whole: SearchResult, top_k: int) -> SearchResult:
+        """A message that raises several matters gets an answer for each, in the message's order:
+        its asks (asks.py) are searched alone, and where two or more find different answers the
+        decision is sure of, those are the answers. A long message's own answer must be one of
+        them (the pieces of a story misread it), and where the whole's answer is the first
+        ask's, the whole's result leads (it read every word). In danger the message is not split: the emergency line and
+        its item come first, alone."""
+        if whole.emergency is not None or whole.kind == "empty":
+            return whole
+        long = len(whole.text) > ASK_FROM
+        asks = split_asks(whole.text, long)
+        if len(asks) < 2:
+            return whole
+        found: dict[str, SearchResult] = {}
+        for ask in asks:
+            result = self._search_text(whole.query, ask, "", top_k, read_danger=False)
+            key = self._answer_key(result)
+            if key is not None and key not in found and self._stands_alone(result):
+                found[key] = result
+        if len(found) < 2:
+            return whole
+        whole_key = self._answer_key(whole)
+        if long and whole_key is not None and whole_key not in found:
+            return whole  # a story found one answer and no piece of it agrees: the pieces misread it
+        (lead_key, lead), *others = found.items()
+        if lead_key == whole_key:  # the whole read every word: its result leads
+            lead = whole
+        else:
+            lead = replace(lead, query=whole.query, note=whole.note, urgency=whole.urgency)
+        return replace(lead, others=[result for _, result in others])
+
+    def _answer_key(self, result: SearchResult) -> str | None:
+        """What an answer is about: its item's matter (or item), its referral; None for "not found"."""
+        if result.kind == "list" and result.matches:
+            best = result.matches[0].id
+            return self.matter_of.get(best, best)
+        if result.kind == "referral" and result.referral is not None:
+            return f"referral:{result.referral.id}"
+        return None
+
+    def _stands_alone(self, result: SearchResult) -> bool:
+        if result.kind == "list":
+            return result.confidence >= self.config.ask_min_confidence
+        decision = self.index.decision
+        return decision.referral_probability(result.features) >= self.config.ask_min_referral
 
     def _with_ask(self, whole: SearchResult, ask_text: str, top_k: int) -> SearchResult:
         """A long message is answered whole: its background says what the matter is. Its ask (the
@@ -226,7 +282,7 @@ class Searcher:
         model = self.index.emergency
         return model.detect(self._embed(self._repaired(text)), text, self._embed) if model is not None else None
 
-    def _search_text(self, question: str, text: str, note: str, top_k: int) -> SearchResult:
+    def _search_text(self, question: str, text: str, note: str, top_k: int, read_danger: bool = True) -> SearchResult:
         repaired = self._repaired(text)
         qvec = self._embed(repaired)
         best, dense, closest, closest_scores = self.dense_target_scores(qvec)
@@ -247,7 +303,7 @@ class Searcher:
         confidence = decision.probability(f)
         kind = decision.decide(f, best_ref >= 0)
         emergency, urgency = (self.index.emergency.read(qvec, text, self._embed)
-                              if self.index.emergency is not None else (None, 0.0))
+                              if self.index.emergency is not None and read_danger else (None, 0.0))
         matches = [self.describe(int(i), float(fused[i]), qvec) for i in order[:top_k]]
         nearest_referral = self.referrals[best_ref] if best_ref >= 0 else None
         return SearchResult(question, text, kind, matches, note, nearest_referral if kind == "referral" else None,

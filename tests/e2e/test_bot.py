@@ -189,6 +189,15 @@ def test_question_outside_the_list_offers_the_closest_items(start_bot, telegram_
     assert button_data(referral, "fb:"), "a referral can be rated"
 
 
+def test_several_matters_get_an_answer_each_with_a_detail_button(start_bot, telegram_stub, searcher):
+    start_bot(searcher)
+    [reply] = ask(telegram_stub, 1006, "停电了 还有自来水也不来")
+    assert reply.text.index("95598") < reply.text.index("另外，自来水也不来：") < reply.text.index("农村饮水保障")
+    assert ("📄 详情：农村饮水保障", "full:basic-077") in reply.buttons()
+    [detail] = tap(telegram_stub, 1006, reply, "full:basic-077")
+    assert "basic-077" in detail.text and "事项全文" in detail.text
+
+
 def test_buttons_show_other_items_and_the_detail(start_bot, telegram_stub, searcher):
     start_bot(searcher)
     user = 1005

@@ -259,6 +259,12 @@ def test_the_page_works_without_javascript(server, phone, web_settings):
     page.locator("a.btn.category").first.click()
     expect(page.locator("a.btn.item").first).to_be_visible()
     assert rows(web_settings)[0].corrected == "basic-084"
+    # A message that raises two matters: both answered, each item's detail one tap away.
+    page.goto(f"{server.url}/?q=停电了 还有自来水也不来")
+    expect(page.locator(".answer .reply")).to_contain_text("95598")
+    expect(page.locator(".answer .reply")).to_contain_text("另外，自来水也不来：")
+    page.locator("a", has_text="📄 详情：农村饮水保障").click()
+    expect(page.locator("body")).to_contain_text("事项全文")
 
 
 def test_readable_on_a_360_px_phone(server, phone):

@@ -36,6 +36,29 @@ def test_matters_outside_the_list_get_a_referral(engine, question, referral):
     assert data["kind"] == "referral" and data["referral"]["id"] == referral and data["answered"] is False
 
 
+def test_several_matters_in_one_message_get_an_answer_each(engine):
+    answer = engine.ask("停电了 还有自来水也不来")
+    assert answer.kind == "referral" and answer.referral is not None and answer.referral.id == "ref-power-outage"
+    [water] = answer.others
+    assert (water.question, water.kind, water.matches[0].id) == ("自来水也不来", "list", "basic-077")
+    assert "basic-077" in answer.shown_ids and "basic-077" not in [m.id for m in answer.alternatives]
+    text = to_plain(format_answer(answer))
+    assert text.index("95598") < text.index("➕ 另外，自来水也不来：") < text.index("农村饮水保障")
+    data = answer.to_json()
+    assert data["kind"] == "referral" and [m["kind"] for m in data["more_matters"]] == ["list"]
+    assert data["more_matters"][0]["query"] == "自来水也不来" and data["more_matters"][0]["answered"] is True
+
+
+@pytest.mark.parametrize("question", [
+    "低保咋申请？要带啥材料？多久能批下来？",  # one matter asked three ways
+    "山那边冒烟了 对了防火期能上山不",  # danger now: the emergency line and its item, alone
+])
+def test_one_matter_or_danger_stays_one_answer(engine, question):
+    answer = engine.ask(question)
+    assert not answer.others and "more_matters" not in answer.to_json()
+    assert "另外" not in to_plain(format_answer(answer))
+
+
 @pytest.mark.parametrize("question", ["帮我写一首关于春天的诗", "NBA总决赛谁赢了"])
 def test_nothing_fits_is_said_plainly(engine, question):
     answer = engine.ask(question)

@@ -44,7 +44,9 @@ LIST_Q = "低保谁审批"
 RIVER = "村里有人在河堤上盖棚子，归谁管？"  # a list answer with other items offered
 REFERRAL_Q = "停电了咋整"
 EMERGENCY_Q = "着火了山上冒烟"
-QUESTIONS = {"list": LIST_Q, "referral": REFERRAL_Q, "emergency": EMERGENCY_Q, "empty": "", "blank": "   "}
+SEVERAL_Q = "停电了 还有自来水也不来"
+QUESTIONS = {"list": LIST_Q, "referral": REFERRAL_Q, "emergency": EMERGENCY_Q, "several": SEVERAL_Q, "empty": "",
+             "blank": "   "}
 NEED_KEY = "微信工作群"  # in the Chinese note of a 401
 
 
@@ -130,6 +132,7 @@ def test_api_ask_is_exactly_the_engine_json(web_settings, engine):
         assert (await (await client.get("/api/ask", params={"q": REFERRAL_Q})).json())["kind"] == "referral"
         assert (await (await client.get("/api/ask", params={"q": EMERGENCY_Q})).json())["emergency"]["numbers"]
         assert (await (await client.get("/api/ask", params={"q": LIST_Q})).json())["answered"] is True
+        assert len((await (await client.get("/api/ask", params={"q": SEVERAL_Q})).json())["more_matters"]) == 1
         assert (await (await client.get("/api/ask")).json())["kind"] == "none"  # no q at all: an empty question
     serve(web_settings, engine, body)
 

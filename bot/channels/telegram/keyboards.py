@@ -26,10 +26,14 @@ def _badge(list_key: str) -> str:
 
 
 def answer_keyboard(answer: Answer, token: str | None) -> InlineKeyboardMarkup | None:
-    """详情 for the answer's item, the close alternatives by short name, then 👍 / 👎 (with a log token)."""
+    """详情 for the answer's item (and each other matter's), the close alternatives by short name, then 👍 / 👎 (with a log token)."""
     rows = []
     if answer.best is not None:
         rows.append([_button(texts.BUTTON_DETAIL, callbacks.full(answer.best.id))])
+    # The other matters of a message that raised several: each one's item, in full.
+    rows += [[_button(texts.BUTTON_DETAIL_OF.format(short=other.short(other.best.id, other.best.title[:12])),
+                      callbacks.full(other.best.id))]
+             for other in answer.others if other.best is not None]
     rows += [[_button(f"{_badge(m.list)} {answer.short(m.id, m.title[:12])}", callbacks.item(m.id, token))]
              for m in answer.alternatives]
     if token is not None and answer.wants_feedback:

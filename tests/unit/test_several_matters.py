@@ -1,0 +1,130 @@
+"""A message that raises several matters: how it is cut into asks, and when the asks are answered
+each on its own. Without the model: the searcher's readings are stubs."""
+from types import SimpleNamespace
+
+import pytest
+
+from bot.corpus.referrals import Referral
+from bot.retrieval.asks import MAX_ASKS, split_asks
+from bot.retrieval.question import normalise
+from bot.retrieval.searcher import SearchConfig, Searcher, SearchResult
+
+
+@pytest.mark.parametrize("text, asks", [
+    ("停电了 还有自来水也不来", ["停电了", "自来水也不来"]),
+    ("低保咋申请？另外俺家房子漏雨了能不能给修", ["低保咋申请？", "俺家房子漏雨了能不能给修"]),
+    ("俺问两件事：1、低保咋申请 2、房子漏雨谁修", ["低保咋申请", "房子漏雨谁修"]),
+    ("一是党费咋交，二是耳标丢了咋补", ["党费咋交", "耳标丢了咋补"]),
+    ("村里路灯坏了，还有个事，垃圾没人拉", ["村里路灯坏了", "垃圾没人拉"]),
+    ("山那边冒烟了 对了防火期能上山不", ["山那边冒烟了", "防火期能上山不"]),
+    ("1.低保 2.医保咋交", ["低保", "医保咋交"]),
+])
+def test_a_message_is_cut_where_a_new_ask_starts(text, asks):
+    assert split_asks(text) == asks
+
+
+@pytest.mark.parametrize("text", [
+    "还有没有补贴",  # whether something is still there
+    "山坡那块老塌方的地方，还有人在那挖土挖沙，找谁？",  # the same matter goes on
+    "俺家牛丢了 昨天还在 找派出所还是找村里",
+    "种了1.5亩地 补贴咋算",  # a decimal is not a numbered ask
+    "第1书记是谁",
+    "咋办？",
+    "俺问个事 低保咋办",
+])
+def test_a_message_of_one_ask_stays_whole(text):
+    assert split_asks(text) == [text]
+
+
+def test_a_piece_that_leans_on_what_came_before_joins_it_and_too_many_pieces_are_one_matter():
+    assert split_asks("低保咋申请？咋办？") == ["低保咋申请？咋办？"]
+    assert split_asks("跟邻村因为一块草场归谁吵起来了 谁来调解") == ["跟邻村因为一块草场归谁吵起来了 谁来调解"]
+    assert split_asks("镇上新开了个补课班 没见有啥手续 谁管") == ["镇上新开了个补课班 没见有啥手续 谁管"]
+    many = "低保咋申请？医保咋交？养老保险咋交？高龄补贴咋领？"
+    assert split_asks(many) == [many] and MAX_ASKS < 5
+
+
+def test_a_long_story_is_cut_only_where_a_word_opens_another_matter():
+    story = "俺们屯今年收成还行，家家都挺好，张大爷八十三了，一个人过？儿女都在外地打工 咋整啊 啥时候回来 "
+    assert split_asks(story, long=True) == [story.strip()]
+    assert split_asks(f"{story}另外他家房子漏雨了能不能给修", long=True) == [story.strip(), "他家房子漏雨了能不能给修"]
+
+
+POWER = Referral("ref-power", "停电报修", "供电所", ("95598",), ("停电了",))
+
+
+def reading(kind, item="basic-077", confidence=0.9, referral=None, text="问", emergency=None):
+    return SearchResult("问", text, kind, [SimpleNamespace(id=item)], "", referral if kind == "referral" else None,
+                        emergency, {"referral_p": 0.9 if referral else 0.0}, referral, confidence, 0.0)
+
+
+def stub_searcher(whole, asks: dict[str, SearchResult], matters=None):
+    """A Searcher whose readings are given: the whole message's, then each ask's by its text."""
+    searcher = Searcher.__new__(Searcher)
+    searcher.config = SearchConfig()
+    searcher.index = SimpleNamespace(emergency=None, decision=SimpleNamespace(
+        referral_probability=lambda f: f["referral_p"]))
+    searcher.matter_of = matters or {}
+    searched = []
+
+    def search_text(question, text, note, top_k, read_danger=True):
+        searched.append(text)
+        return whole if len(searched) == 1 else asks[text]
+    searcher._search_text = search_text
+    searcher.searched = searched
+    return searcher
+
+
+WATER = reading("list", "basic-077", text="自来水也不来")
+OUTAGE = reading("referral", referral=POWER, text="停电了", item="basic-052")
+
+
+def test_two_matters_get_two_answers_in_the_message_order_the_whole_leading_where_it_agrees():
+    whole = reading("list", "basic-077", text="停电了 还有自来水也不来")
+    got = stub_searcher(whole, {"停电了": OUTAGE, "自来水也不来": WATER}).search("停电了 还有自来水也不来")
+    assert got.kind == "referral" and got.referral == POWER and (got.query, got.text) == (whole.query, "停电了")
+    assert [o.matches[0].id for o in got.others] == ["basic-077"] and got.others[0].text == "自来水也不来"
+    whole = reading("referral", referral=POWER, text="停电了 还有自来水也不来")
+    got = stub_searcher(whole, {"停电了": OUTAGE, "自来水也不来": WATER}).search("停电了 还有自来水也不来")
+    assert got is not whole and got.text == whole.text and got.others[0].text == "自来水也不来"
+
+
+@pytest.mark.parametrize("whole, second, why", [
+    (reading("list", "basic-077"), reading("list", "basic-052", confidence=0.7, text="自来水也不来"), "unsure ask"),
+    (reading("list", "basic-077"), reading("none", text="自来水也不来"), "nothing found"),
+    (reading("list", "basic-077"), reading("list", "basic-078", text="自来水也不来"), "same matter"),
+    (reading("list", "basic-077", emergency="fire"), reading("list", "basic-052", text="自来水也不来"), "danger"),
+])
+def test_one_answer_stands_when_the_asks_are_not_separate_sure_matters(whole, second, why):
+    searcher = stub_searcher(whole, {"停电了": OUTAGE, "自来水也不来": second},
+                             matters={"basic-077": "matter:饮水", "basic-078": "matter:饮水"})
+    if why == "same matter":
+        searcher._search_text = lambda q, text, note, k, read_danger=True: whole if text != "停电了" else second
+    got = searcher.search("停电了 还有自来水也不来")
+    assert got is whole and not got.others, why
+
+
+def test_the_whole_finding_nothing_lets_sure_asks_answer_and_none_is_repeated():
+    whole = reading("none", text="停电了 还有自来水也不来 另外自来水咋回事")
+    asks = {"停电了": OUTAGE, "自来水也不来": WATER, "自来水咋回事": WATER}
+    got = stub_searcher(whole, asks).search("停电了 还有自来水也不来 另外自来水咋回事")
+    assert got.kind == "referral" and [o.text for o in got.others] == ["自来水也不来"]
+
+
+def test_splitting_can_be_switched_off():
+    whole = reading("list", "basic-077", text="停电了 还有自来水也不来")
+    searcher = stub_searcher(whole, {"停电了": OUTAGE, "自来水也不来": WATER})
+    searcher.config = SearchConfig(split_asks=False)
+    assert searcher.search("停电了 还有自来水也不来") is whole and searcher.searched == ["停电了 还有自来水也不来"]
+
+
+def test_a_story_keeps_its_whole_answer_when_no_piece_agrees_a_short_message_splits():
+    story = "俺们屯今年收成还行，家家都挺好，张大爷八十三了，一个人过，儿女都在外地打工，" * 2
+    for text, splits in [(f"{story}停电了 还有自来水也不来", False), ("停电了 还有自来水也不来", True)]:
+        whole = reading("list", "basic-001", text=normalise(text))  # what the searcher searches
+        searcher = stub_searcher(whole, {})
+        searcher._search_text = lambda q, t, note, k, read_danger=True, w=whole: (
+            w if t == w.text else OUTAGE if t.endswith("停电了") else WATER)
+        got = searcher.search(text)
+        assert bool(got.others) == splits
+        assert (got.kind, got.matches[0].id) == (("referral", "basic-052") if splits else ("list", "basic-001"))
