@@ -93,7 +93,10 @@ def list_answer_lines(answer: Answer, duty_of) -> list[str]:
     lines = [f"<b>归谁管：</b>{e(answer.who)}",
              f"{LIST_BADGE[duty.list].split()[0]} <b>{e(answer.short(duty.id, shorten(duty.display_title, 20)))}</b>"
              f" · {e(LIST_BADGE[duty.list].split()[1])} · {e(duty.category)}"]
-    if answer.matter is not None and len({p.who for p in answer.matter.parts}) > 1:
+    # The matter's parts, one per line, only where the 归谁管 line could not name them all: else the
+    # block repeats that line (a black-box review read it as clutter).
+    if (answer.matter is not None and len({p.who for p in answer.matter.parts}) > 1
+            and any(p.short not in answer.who for p in answer.matter.parts)):
         lines += _matter_lines(answer, duty_of)
     lines += _town_part(duty, best)
     if best.penalty and _clean_point(best.matched) != _clean_point(duty.display_title):

@@ -120,6 +120,11 @@ def test_a_matter_across_lists_puts_the_town_first(engine):
     data = answer.to_json()
     assert data["who"] == answer.who and data["matter"]["items"][0] == "basic-048"
     assert all(len(m["short"]) <= 12 for m in data["matches"])
+    assert "这件事分几块" not in to_plain(format_answer(answer)), "the 归谁管 line already names both parts"
+    big = engine.ask("河道采砂谁管")  # six parts: the line names a few, the block lists them all
+    assert big.matter is not None and big.matter.name == "河道管理" and "等" in big.who
+    text = to_plain(format_answer(big))
+    assert "河道管理这件事分几块" in text and all(p.short in text for p in big.matter.parts)
 
 
 def test_long_voice_message_finds_the_question_at_its_end(engine):
