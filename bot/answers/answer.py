@@ -65,7 +65,7 @@ class ContactLine:
 @dataclass
 class Answer:
     question: str  # as asked
-    text: str  # what was searched (cleaned, the question part of a long message)
+    text: str  # what was searched (cleaned, the question part of a long message; the first ask of several)
     kind: str
     note: str = ""  # "", "empty", "truncated" (only a part of a long message was used)
     matches: list[Match] = field(default_factory=list)  # list items, best first
@@ -94,8 +94,9 @@ class Answer:
     def shown_ids(self) -> list[str]:
         """The items this answer puts in front of the asker (logged, offered for a correction)."""
         best = [self.matches[0].id] if self.answered and self.matches else []
-        shown = best + [m.id for m in self.alternatives if m.id not in best]
-        return shown + [i for other in self.others for i in other.shown_ids if i not in shown]
+        # Not the other matters' items: the log and a vote are about this answer to `text`, its
+        # first ask (a correction must not teach "停电了" the water item).
+        return best + [m.id for m in self.alternatives if m.id not in best]
 
     @property
     def wants_feedback(self) -> bool:

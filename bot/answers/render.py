@@ -138,15 +138,15 @@ def format_answer(answer: Answer, duty_of=None, buttons: bool = True, browse: st
     if answer.note == "truncated":
         parts.append(f"<i>消息较长，按这部分查找：{e(shorten(answer.text, 40))}</i>")
     parts += _body(answer, duty_of, browse)
-    for other in answer.others:  # a message that raised several matters: each one's answer
-        asked = shorten(other.question, ASK_LIMIT).rstrip("？?！!，,。 ")
-        parts.append(f"➕ <b>另外，{e(asked)}：</b>\n" + "\n\n".join(_body(other, duty_of, browse)))
-    if answer.alternatives:
+    if answer.alternatives:  # under the answer they are alternatives to, before any other matter's
         if buttons:
             parts.append("也可能相关的事项见下方按钮。")
         else:
             parts.append("也可能相关：\n" + "\n".join(
                 f"• {e(answer.short(m.id, shorten(m.title, 20)))}（{e(m.id)}）" for m in answer.alternatives))
+    for other in answer.others:  # a message that raised several matters: each one's answer
+        asked = shorten(other.question, ASK_LIMIT).rstrip("？?！!，,。 ")
+        parts.append(f"➕ <b>另外，{e(asked)}：</b>\n" + "\n\n".join(_body(other, duty_of, browse)))
     return "\n\n".join(parts)
 
 

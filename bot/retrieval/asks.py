@@ -22,17 +22,19 @@ MIN_STATEMENT = 2
 # A word that opens another matter, at the start of a clause (after punctuation or a space,
 # as typed or dictated). "还有没有…" asks whether something still exists, "还有人在挖" goes on
 # with the same matter: not a new one.
-_OPENER = (r"另外(?:还有)?|此外|还有(?!没有|没|吗|啥|多少|几|人|的|点|些|很多|好多|不少|俩|两)(?:个事|一个事|一件事|件事|就是)?|"
-           r"再一个|再有就是|再就是|再问(?:一下|个事|一个)?|顺便(?:问|说|打听)(?:一下|个事)?|对了|"
-           r"还想问(?:一下|问)?|另一个事?|第二(?:个事|件事)?|二是|三是|其次|以及")
+# 第二/第一 and 再问 only as openers ("第二天他又来挖了" and "再问问村里" go on with the matter).
+_SEP = r"(?=[，,、:：\s]|是)"
+_OPENER = (r"另外(?:还有)?|此外|还有(?!没有|没|吗|啥|多少|几|人|的|点|些|很多|好多|不少|俩|两)(?:个事|一个事|一件事|件事)?|"
+           r"再一个|再有|再就是|再问(?:一下|个事|一个)|顺便(?:问|说|打听)(?:一下|个事)?|对了|"
+           rf"还想问(?:一下|问)?|另一个事?|第二(?:个事|件事|{_SEP})|二是|三是|其次|以及")
 # "2、" or "2." numbering an ask, not "1.5亩"
-_NUMBER = r"(?:(?<![0-9０-９.．])[1-9１-９](?:[、)）]|[.．](?![0-9０-９]))|[①②③④⑤]|[一二三四][、.])"
+_NUMBER = r"(?:(?<![0-9０-９.．])[1-9１-９](?:[、)）]|[.．])(?![0-9０-９])|[①②③④⑤]|[一二三四][、.])"
 _AT_OPENER = re.compile(rf"(?<=[。！!？?；;，,\s])(?=(?:{_OPENER}|{_NUMBER}))|(?<=\S)(?=\s*{_NUMBER})")
 _AT_QUESTION_MARK = re.compile(r"(?<=[？?])")
-_LEAD = re.compile(rf"^(?:\s|[，,。、：:；;！!]|{_OPENER}|{_NUMBER}|一是|第一(?:个事|件事)?)+")
+_LEAD = re.compile(rf"^(?:\s|[，,。、：:；;！!]|(?:{_OPENER})(?:就是|是)?|{_NUMBER}|一是|一个是|第一(?:个事|件事|{_SEP})(?:是)?)+")
 _TRAIL = re.compile(r"[\s，,。、：:；;]+$")
-# "俺问两件事：" announces the asks; it is not one.
-_ANNOUNCE = re.compile(r"^.{0,12}(?:[两俩几三2-3](?:个|件)?(?:事|问题)|几句)[啊呀哈]?$")
+# "俺问两件事：" announces the asks; it is not one (alone, or before the first ask).
+_ANNOUNCE = re.compile(r"^.{0,12}?(?:[两俩几三2-3](?:个|件)?(?:事|问题)|几句)[啊呀哈]?(?:$|[：:，,\s]+)")
 # A clause that asks something. Typed or dictated without punctuation, two questions are often
 # only a space apart ("耕地补贴啥时候发 电费咋这么贵").
 _ASKING = re.compile(r"[？?]|吗|呢|咋|怎么|怎样|谁|哪|啥|什么|多少|多久|几[个时点天号月年回次]|能不能|可不可以|行不行|"
@@ -70,8 +72,8 @@ def split_asks(text: str, long: bool = False) -> list[str]:
     `long`: the message is a long story (only opening words cut it)."""
     asks: list[str] = []
     for piece in _pieces(text, long):
-        cleaned = _TRAIL.sub("", _LEAD.sub("", piece))
-        if _ANNOUNCE.match(cleaned) or not cleaned:
+        cleaned = _TRAIL.sub("", _LEAD.sub("", _ANNOUNCE.sub("", piece, count=1)))
+        if not cleaned:
             continue
         if asks and not _says_enough(cleaned):  # "谁来调解" belongs to the ask before it
             asks[-1] = f"{asks[-1]} {cleaned}"

@@ -17,7 +17,7 @@ import numpy as np
 from bot.corpus.model import Duty
 from bot.corpus.referrals import Referral
 from bot.retrieval.asks import split_asks
-from bot.retrieval.decision import features
+from bot.retrieval.decision import NEVER, features
 from bot.retrieval.embedders import Embedder
 from bot.retrieval.emergency import SECOND_READ_FROM
 from bot.retrieval.lexical import LexicalIndex
@@ -48,6 +48,8 @@ class SearchConfig:
     split_asks: bool = True
     ask_min_confidence: float = 0.8
     ask_min_referral: float = 0.8
+    ask_among_nearest: bool = True  # an ask's answer must be among the whole message's nearest
+    ask_alarm: float = 0.98  # an ask's own urgency that raises the alarm whatever the whole's
 
 
 @dataclass
@@ -98,6 +100,9 @@ class SearchResult:
     urgency: float = 0.0  # the emergency model's probability that this is danger now
     # The other matters of a message that raises several, each answered on its own (asks.py).
     others: list[SearchResult] = field(default_factory=list)
+    # What the question comes nearest to: the matters (or items) of its closest items and its
+    # closest referrals, as Searcher._answer_key names them.
+    nearest: tuple[str, ...] = ()
 
     @property
     def answered(self) -> bool:
@@ -105,6 +110,8 @@ class SearchResult:
 
 
 TOP_PASSAGES = 10  # the closest passages the decision looks at (how many agree on the best item)
+NEAREST_ITEMS = 5  # SearchResult.nearest: this many closest items and
+NEAREST_REFERRALS = 3  # this many closest referrals
 
 
 class Searcher:
@@ -198,12 +205,17 @@ class Searcher:
         return self._separate_matters(result, top_k) if self.config.split_asks else result
 
     def _separate_matters(self, whole: SearchResult, top_k: int) -> SearchResult:
-        """A message that raises several matters gets an answer for each, in the message's order:
-        its asks (asks.py) are searched alone, and where two or more find different answers the
-        decision is sure of, those are the answers. A long message's own answer must be one of
-        them (the pieces of a story misread it), and where the whole's answer is the first
-        ask's, the whole's result leads (it read every word). In danger the message is not split: the emergency line and
-        its item come first, alone."""
+        """A message that raises several matters gets an answer for each, in the message's order.
+
+        Its asks (asks.py) are searched alone; those the decision is sure of, with different
+        answers, are the answers, where each answer is also among the whole message's nearest
+        (a follow-up such as "补贴标准是多少" finds, alone, an item the message is not about). A
+        long story is split only where its whole answer, if it has one, is one of the asks' (its
+        pieces misread it otherwise). Where the whole's answer is the first ask's, the whole's
+        result leads (it read every word). Danger in the whole, or in an ask where the whole
+        sounded somewhat urgent, keeps the message whole: the emergency line and its item come
+        first, alone. The first answer carries the
+        first ask as its text: that is what a vote on it is about."""
         if whole.emergency is not None or whole.kind == "empty":
             return whole
         long = len(whole.text) > ASK_FROM
@@ -211,22 +223,33 @@ class Searcher:
         if len(asks) < 2:
             return whole
         found: dict[str, SearchResult] = {}
+        # "低保咋申请 还有家里着火了 快来人": the other ask dilutes the fire below the alarm. In a short
+        # message an ask's danger counts where the whole sounded somewhat urgent (as a long
+        # message's ask is read), or where the ask alone is all but certain of it ("家里着火了 还有
+        # 低保咋申请", whose whole sounds calm). A long message's ask was read already
+        # (_with_ask); reading its pieces too raised false alarms (docs/evaluation.md).
+        reads_danger = not long and self._reads_ask_for_danger(whole)
+        alarm = self.config.ask_alarm if not long else NEVER
         for ask in asks:
-            result = self._search_text(whole.query, ask, "", top_k, read_danger=False)
+            result = self._search_text(whole.query, ask, "", top_k)
+            if result.emergency is not None and (reads_danger or result.urgency >= alarm):
+                return replace(whole, emergency=result.emergency)
+            result = replace(result, emergency=None)
             key = self._answer_key(result)
-            if key is not None and key not in found and self._stands_alone(result):
+            if (key is not None and key not in found and self._stands_alone(result)
+                    and (key in whole.nearest or not self.config.ask_among_nearest)):
                 found[key] = result
         if len(found) < 2:
             return whole
         whole_key = self._answer_key(whole)
         if long and whole_key is not None and whole_key not in found:
-            return whole  # a story found one answer and no piece of it agrees: the pieces misread it
+            return whole
         (lead_key, lead), *others = found.items()
-        if lead_key == whole_key:  # the whole read every word: its result leads
+        first_ask = lead.text
+        if lead_key == whole_key:
             lead = whole
-        else:
-            lead = replace(lead, query=whole.query, note=whole.note, urgency=whole.urgency)
-        return replace(lead, others=[result for _, result in others])
+        return replace(lead, query=whole.query, text=first_ask, note=whole.note, urgency=whole.urgency,
+                       others=[result for _, result in others])
 
     def _answer_key(self, result: SearchResult) -> str | None:
         """What an answer is about: its item's matter (or item), its referral; None for "not found"."""
@@ -282,7 +305,7 @@ class Searcher:
         model = self.index.emergency
         return model.detect(self._embed(self._repaired(text)), text, self._embed) if model is not None else None
 
-    def _search_text(self, question: str, text: str, note: str, top_k: int, read_danger: bool = True) -> SearchResult:
+    def _search_text(self, question: str, text: str, note: str, top_k: int) -> SearchResult:
         repaired = self._repaired(text)
         qvec = self._embed(repaired)
         best, dense, closest, closest_scores = self.dense_target_scores(qvec)
@@ -303,11 +326,13 @@ class Searcher:
         confidence = decision.probability(f)
         kind = decision.decide(f, best_ref >= 0)
         emergency, urgency = (self.index.emergency.read(qvec, text, self._embed)
-                              if self.index.emergency is not None and read_danger else (None, 0.0))
+                              if self.index.emergency is not None else (None, 0.0))
         matches = [self.describe(int(i), float(fused[i]), qvec) for i in order[:top_k]]
         nearest_referral = self.referrals[best_ref] if best_ref >= 0 else None
+        nearest = tuple(self.matter_of.get(self.duties[i].id, self.duties[i].id) for i in order[:NEAREST_ITEMS]) + tuple(
+            f"referral:{self.referrals[j].id}" for j in np.argsort(-referral_scores)[:NEAREST_REFERRALS])
         return SearchResult(question, text, kind, matches, note, nearest_referral if kind == "referral" else None,
-                            emergency, f, nearest_referral, confidence, urgency)
+                            emergency, f, nearest_referral, confidence, urgency, nearest=nearest)
 
     def duty(self, item_id: str) -> Duty | None:
         pos = self.position.get(item_id)

@@ -5,17 +5,19 @@ the list (two or three matters each, or one matter told in several sentences as 
 labelled by two others holding it, each alone; a message is kept when both found the same
 matters with the same answers (docs/evaluation.md, "Several matters in one message"). Each
 variant is the whole engine (Searcher.search) with only the splitting changed: off, or on with
-the bar an ask's answer must pass (P(list) for an item, P(the referral is right) for a referral).
+the bar an ask's answer must pass (P(list) for an item, P(the referral is right) for a referral),
+with or without the check that an ask's answer is among the whole message's nearest.
 
 On the multi-matter set: the share of labelled matters that get their own right answer (an item
 of theirs first, or their referral), messages with every matter answered, and parts that answer
 no matter of the message. On the single-matter sets (dev, life-dev, the long messages and the
 set's one-matter controls): how often a message is split at all, the extra parts that answer
 something the labels do not even touch, and the first answer's usual figures (in-list answered
-right, out-of-list not a list item), which splitting must not lower.
+right, out-of-list not a list item), which splitting must not lower, and (where labelled) danger
+flagged and false alarms: each ask is read for danger too.
 
 Run from the project folder after scripts/build_index.py:
-    .venv/bin/python docs/experiments/multi_matter.py [../shared/eval/dev.jsonl ../shared/eval/life-dev.jsonl]
+    .venv/bin/python docs/experiments/multi_matter.py [../shared/eval/dev.jsonl ../shared/eval/life-dev.jsonl ...]
 """
 import json
 import sys
@@ -34,9 +36,10 @@ LONG = SETS / 'long-messages.jsonl'
 base = open_searcher(Settings.from_env())
 
 
-def variant(split: bool, bar: float = 0.8) -> Searcher:
+def variant(split: bool, bar: float = 0.8, nearest: bool = True, alarm: float = base.config.ask_alarm) -> Searcher:
     return Searcher(base.index, base.embedder,
-                    replace(base.config, split_asks=split, ask_min_confidence=bar, ask_min_referral=bar))
+                    replace(base.config, split_asks=split, ask_min_confidence=bar, ask_min_referral=bar,
+                            ask_among_nearest=nearest, ask_alarm=alarm))
 
 
 def parts_of(result):
@@ -63,10 +66,16 @@ def touches(part, asks) -> bool:
 
 
 def multi_figures(searcher: Searcher, messages) -> dict:
-    matters = right = full = wrong = parts_n = 0
+    matters = right = full = wrong = parts_n = urgent = flagged = false_alarms = 0
     for m in messages:
         asks = m["asks"]
-        parts = parts_of(searcher.search(m["q"], 5))
+        result = searcher.search(m["q"], 5)
+        parts = parts_of(result)
+        if any(a.get("urgent") for a in asks):
+            urgent += 1
+            flagged += result.emergency is not None
+        else:
+            false_alarms += result.emergency is not None
         answerable = [a for a in asks if a["gold"] or a.get("ref")]
         got = [a for a in answerable if any(answers(p, a) for p in parts)]
         matters += len(answerable)
@@ -75,20 +84,27 @@ def multi_figures(searcher: Searcher, messages) -> dict:
         parts_n += len(parts)
         wrong += sum(not touches(p, asks) for p in parts)
     return {"matters": matters, "answered": right / max(1, matters), "all answered": full / max(1, len(messages)),
-            "parts": parts_n / max(1, len(messages)), "parts answering nothing asked": wrong}
+            "parts": parts_n / max(1, len(messages)), "parts answering nothing asked": wrong,
+            "danger flagged": f"{flagged} of {urgent}", "false alarms": false_alarms}
 
 
 def single_figures(searcher: Searcher, questions) -> dict:
     outcomes, split, unrelated = [], 0, 0
     for q in questions:
         result = searcher.search(q.q, 5)
-        outcomes.append(Outcome(q, [m.id for m in result.matches], result.answered, result.kind))
+        outcomes.append(Outcome(q, [m.id for m in result.matches], result.answered, result.kind,
+                                result.emergency is not None))
         split += bool(result.others)
         for kind, target in parts_of(result)[1:]:
             unrelated += kind == "list" and target not in q.gold + q.partial
     s = score(outcomes)
-    return {"n": len(questions), "split": split, "extra list parts not touching it": unrelated,
-            "answered right": s.top1_answered, "out-of-list not a list item": s.oos_rejected}
+    figures = {"n": len(questions), "split": split, "extra list parts not touching it": unrelated}
+    if any(q.has_gold for q in questions):
+        figures |= {"answered right": s.top1_answered, "out-of-list not a list item": s.oos_rejected}
+    flagged = [o.emergency for o in outcomes if o.question.emergency is False]
+    urgent = [o.emergency for o in outcomes if o.question.emergency]
+    return figures | ({"false alarms": sum(flagged)} if flagged else {}) | (
+        {"danger flagged": f"{sum(urgent)} of {len(urgent)}"} if urgent else {})
 
 
 def main() -> None:
@@ -101,7 +117,11 @@ def main() -> None:
     print(f"{len(several)} messages with several matters, {len(controls)} one-matter controls")
     for name, searcher in [("no split", variant(False)), ("split, bar 0.6", variant(True, 0.6)),
                            ("split, bar 0.7", variant(True, 0.7)), ("split, bar 0.8", variant(True, 0.8)),
-                           ("split, bar 0.9", variant(True, 0.9))]:
+                           ("split, bar 0.9", variant(True, 0.9)),
+                           ("split, bar 0.8, without the nearest check", variant(True, 0.8, nearest=False)),
+                           ("split, bar 0.8, an ask's danger only where the whole sounded urgent",
+                            variant(True, 0.8, alarm=1.01)),
+                           ("split, bar 0.8, an ask's danger from its urgency 0.95", variant(True, 0.8, alarm=0.95))]:
         print(f"\n## {name}")
         print("several matters:", json.dumps(multi_figures(searcher, several), ensure_ascii=False))
         for set_name, questions in singles.items():

@@ -51,25 +51,29 @@ def test_a_long_story_is_cut_only_where_a_word_opens_another_matter():
 
 
 POWER = Referral("ref-power", "停电报修", "供电所", ("95598",), ("停电了",))
+MESSAGE = "停电了 还有自来水也不来"
+NEAR = ("basic-077", "basic-052", "referral:ref-power")  # what the whole message comes nearest to
 
 
-def reading(kind, item="basic-077", confidence=0.9, referral=None, text="问", emergency=None):
+def reading(kind, item="basic-077", confidence=0.9, referral=None, text=MESSAGE, emergency=None, nearest=NEAR,
+            referral_p=None, urgency=0.0):
+    p = referral_p if referral_p is not None else (0.9 if referral else 0.0)
     return SearchResult("问", text, kind, [SimpleNamespace(id=item)], "", referral if kind == "referral" else None,
-                        emergency, {"referral_p": 0.9 if referral else 0.0}, referral, confidence, 0.0)
+                        emergency, {"referral_p": p}, referral, confidence, urgency, nearest=nearest)
 
 
 def stub_searcher(whole, asks: dict[str, SearchResult], matters=None):
-    """A Searcher whose readings are given: the whole message's, then each ask's by its text."""
+    """A Searcher whose readings are given: the whole message's (by its text), each ask's by its text."""
     searcher = Searcher.__new__(Searcher)
     searcher.config = SearchConfig()
-    searcher.index = SimpleNamespace(emergency=None, decision=SimpleNamespace(
-        referral_probability=lambda f: f["referral_p"]))
+    searcher.index = SimpleNamespace(emergency=SimpleNamespace(threshold=lambda text: 0.875),
+                                     decision=SimpleNamespace(referral_probability=lambda f: f["referral_p"]))
     searcher.matter_of = matters or {}
     searched = []
 
-    def search_text(question, text, note, top_k, read_danger=True):
+    def search_text(question, text, note, top_k):
         searched.append(text)
-        return whole if len(searched) == 1 else asks[text]
+        return whole if text == whole.text else asks[text]
     searcher._search_text = search_text
     searcher.searched = searched
     return searcher
@@ -79,52 +83,101 @@ WATER = reading("list", "basic-077", text="自来水也不来")
 OUTAGE = reading("referral", referral=POWER, text="停电了", item="basic-052")
 
 
-def test_two_matters_get_two_answers_in_the_message_order_the_whole_leading_where_it_agrees():
-    whole = reading("list", "basic-077", text="停电了 还有自来水也不来")
-    got = stub_searcher(whole, {"停电了": OUTAGE, "自来水也不来": WATER}).search("停电了 还有自来水也不来")
+def test_two_matters_get_two_answers_in_the_message_order_the_first_ask_as_the_text():
+    whole = reading("list", "basic-077")
+    got = stub_searcher(whole, {"停电了": OUTAGE, "自来水也不来": WATER}).search(MESSAGE)
     assert got.kind == "referral" and got.referral == POWER and (got.query, got.text) == (whole.query, "停电了")
     assert [o.matches[0].id for o in got.others] == ["basic-077"] and got.others[0].text == "自来水也不来"
-    whole = reading("referral", referral=POWER, text="停电了 还有自来水也不来")
-    got = stub_searcher(whole, {"停电了": OUTAGE, "自来水也不来": WATER}).search("停电了 还有自来水也不来")
-    assert got is not whole and got.text == whole.text and got.others[0].text == "自来水也不来"
 
 
-@pytest.mark.parametrize("whole, second, why", [
-    (reading("list", "basic-077"), reading("list", "basic-052", confidence=0.7, text="自来水也不来"), "unsure ask"),
-    (reading("list", "basic-077"), reading("none", text="自来水也不来"), "nothing found"),
-    (reading("list", "basic-077"), reading("list", "basic-078", text="自来水也不来"), "same matter"),
-    (reading("list", "basic-077", emergency="fire"), reading("list", "basic-052", text="自来水也不来"), "danger"),
+def test_where_the_whole_found_the_first_asks_answer_the_whole_leads():
+    whole = reading("referral", referral=POWER, item="basic-099")
+    got = stub_searcher(whole, {"停电了": OUTAGE, "自来水也不来": WATER}).search(MESSAGE)
+    assert got.matches[0].id == "basic-099", "the whole's own reading"
+    assert got.text == "停电了" and [o.text for o in got.others] == ["自来水也不来"]
+
+
+@pytest.mark.parametrize("second, why", [
+    (reading("list", "basic-052", confidence=0.79, text="自来水也不来"), "unsure item"),
+    (reading("referral", referral=Referral("ref-water", "水费", "自来水公司", (), ()), referral_p=0.79,
+             text="自来水也不来", nearest=NEAR + ("referral:ref-water",)), "unsure referral"),
+    (reading("none", text="自来水也不来"), "nothing found"),
+    (reading("list", "basic-078", text="自来水也不来"), "the same matter as the first ask"),
+    (reading("list", "basic-033", text="自来水也不来"), "not among the whole's nearest"),
 ])
-def test_one_answer_stands_when_the_asks_are_not_separate_sure_matters(whole, second, why):
-    searcher = stub_searcher(whole, {"停电了": OUTAGE, "自来水也不来": second},
+def test_one_answer_stands_when_the_asks_are_not_separate_sure_matters(second, why):
+    whole = reading("list", "basic-077", nearest=NEAR + ("referral:ref-water",))
+    first = reading("list", "basic-077", text="停电了")  # the first ask: the whole's matter
+    searcher = stub_searcher(whole, {"停电了": first, "自来水也不来": second},
                              matters={"basic-077": "matter:饮水", "basic-078": "matter:饮水"})
-    if why == "same matter":
-        searcher._search_text = lambda q, text, note, k, read_danger=True: whole if text != "停电了" else second
-    got = searcher.search("停电了 还有自来水也不来")
+    got = searcher.search(MESSAGE)
     assert got is whole and not got.others, why
+    assert searcher.searched == [MESSAGE, "停电了", "自来水也不来"], "the asks were searched"
+
+
+def test_the_bars_and_the_nearest_check_are_what_let_an_ask_through():
+    sure = reading("list", "basic-052", confidence=0.8, text="自来水也不来")
+    got = stub_searcher(reading("list", "basic-077"), {"停电了": reading("list", "basic-077", text="停电了"),
+                                                      "自来水也不来": sure}).search(MESSAGE)
+    assert [o.matches[0].id for o in got.others] == ["basic-052"], "0.8 is sure enough"
+    searcher = stub_searcher(reading("list", "basic-077", nearest=("basic-077",)),
+                             {"停电了": reading("list", "basic-077", text="停电了"), "自来水也不来": sure})
+    assert not searcher.search(MESSAGE).others
+    searcher.config = SearchConfig(ask_among_nearest=False)
+    assert searcher.search(MESSAGE).others
+
+
+@pytest.mark.parametrize("whole_danger, ask_danger, whole_urgency, ask_urgency, kept_whole", [
+    ("fire", None, 0.99, 0.0, True),  # the whole raised the alarm: never split
+    (None, "fire", 0.5, 0.9, True),  # "低保咋申请 还有家里着火了 快来人": the whole sounded somewhat urgent
+    (None, "fire", 0.05, 0.98, True),  # "家里着火了 还有低保咋申请": the ask alone is all but certain
+    (None, "fire", 0.05, 0.9, False),  # a calm whole and a less certain ask: no alarm (false alarms)
+])
+def test_danger_keeps_the_message_whole(whole_danger, ask_danger, whole_urgency, ask_urgency, kept_whole):
+    whole = reading("list", "basic-077", emergency=whole_danger, urgency=whole_urgency)
+    fire = reading("referral", referral=POWER, text="停电了", emergency=ask_danger, urgency=ask_urgency)
+    got = stub_searcher(whole, {"停电了": fire, "自来水也不来": WATER}).search(MESSAGE)
+    if kept_whole:
+        assert got.emergency == "fire" and not got.others and got.matches[0].id == "basic-077"
+    else:
+        assert got.emergency is None and len(got.others) == 1 and got.others[0].emergency is None
 
 
 def test_the_whole_finding_nothing_lets_sure_asks_answer_and_none_is_repeated():
-    whole = reading("none", text="停电了 还有自来水也不来 另外自来水咋回事")
+    text = "停电了 还有自来水也不来 另外自来水咋回事"
+    whole = reading("none", text=text)
     asks = {"停电了": OUTAGE, "自来水也不来": WATER, "自来水咋回事": WATER}
-    got = stub_searcher(whole, asks).search("停电了 还有自来水也不来 另外自来水咋回事")
+    got = stub_searcher(whole, asks).search(text)
     assert got.kind == "referral" and [o.text for o in got.others] == ["自来水也不来"]
 
 
 def test_splitting_can_be_switched_off():
-    whole = reading("list", "basic-077", text="停电了 还有自来水也不来")
+    whole = reading("list", "basic-077")
     searcher = stub_searcher(whole, {"停电了": OUTAGE, "自来水也不来": WATER})
     searcher.config = SearchConfig(split_asks=False)
-    assert searcher.search("停电了 还有自来水也不来") is whole and searcher.searched == ["停电了 还有自来水也不来"]
+    assert searcher.search(MESSAGE) is whole and searcher.searched == [MESSAGE]
 
 
 def test_a_story_keeps_its_whole_answer_when_no_piece_agrees_a_short_message_splits():
     story = "俺们屯今年收成还行，家家都挺好，张大爷八十三了，一个人过，儿女都在外地打工，" * 2
-    for text, splits in [(f"{story}停电了 还有自来水也不来", False), ("停电了 还有自来水也不来", True)]:
-        whole = reading("list", "basic-001", text=normalise(text))  # what the searcher searches
+    for text, splits in [(f"{story}停电了 还有自来水也不来", False), (MESSAGE, True)]:
+        whole = reading("list", "basic-001", text=normalise(text), nearest=NEAR + ("basic-001",))
         searcher = stub_searcher(whole, {})
-        searcher._search_text = lambda q, t, note, k, read_danger=True, w=whole: (
+        searcher._search_text = lambda q, t, note, k, w=whole: (
             w if t == w.text else OUTAGE if t.endswith("停电了") else WATER)
         got = searcher.search(text)
         assert bool(got.others) == splits
         assert (got.kind, got.matches[0].id) == (("referral", "basic-052") if splits else ("list", "basic-001"))
+
+
+def test_the_pieces_of_a_long_story_are_not_read_for_danger():
+    """Its ask was read already (_with_ask); reading every piece raised false alarms."""
+    story = "俺们屯今年收成还行，家家都挺好，张大爷八十三了，一个人过，儿女都在外地打工，" * 2
+    text = normalise(f"{story}停电了 还有自来水也不来")
+    whole = reading("none", text=text, urgency=0.5)
+    fire = reading("referral", referral=POWER, text="x", emergency="fire", urgency=0.999)
+    searcher = stub_searcher(whole, {})
+    searcher._search_text = lambda q, t, note, k: whole if t == text else (fire if t.endswith("停电了") else WATER)
+    searcher._danger = lambda t: None  # the long message's own ask: calm
+    got = searcher.search(text)
+    assert got.emergency is None and got.others and got.others[0].emergency is None
