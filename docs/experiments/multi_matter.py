@@ -18,6 +18,7 @@ flagged and false alarms: each ask is read for danger too.
 
 Run from the project folder after scripts/build_index.py:
     .venv/bin/python docs/experiments/multi_matter.py [../shared/eval/dev.jsonl ../shared/eval/life-dev.jsonl ...]
+    .venv/bin/python docs/experiments/multi_matter.py --timing   # answer time on the set, split off and on
 """
 import json
 import sys
@@ -107,8 +108,25 @@ def single_figures(searcher: Searcher, questions) -> dict:
         {"danger flagged": f"{sum(urgent)} of {len(urgent)}"} if urgent else {})
 
 
+def timing(messages) -> None:
+    """Median and p95 answer time over the set's messages, split off and on (five rounds each)."""
+    import time
+    for name, searcher in [("no split", variant(False)), ("split (the engine)", variant(True))]:
+        times = []
+        for _ in range(5):
+            for m in messages:
+                start = time.perf_counter()
+                searcher.search(m["q"], 5)
+                times.append((time.perf_counter() - start) * 1000)
+        times.sort()
+        print(f"{name}: p50 {times[len(times) // 2]:.1f} ms, p95 {times[int(len(times) * 0.95)]:.1f} ms")
+
+
 def main() -> None:
     multi = [json.loads(line) for line in MULTI.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if sys.argv[1:] == ["--timing"]:
+        timing(multi)
+        return
     several = [m for m in multi if len(m["asks"]) > 1]
     controls = [m for m in multi if len(m["asks"]) == 1]
     singles = {"one-matter controls": load_eval_lines(controls), "long messages": load_eval(LONG)}
