@@ -22,6 +22,9 @@ from bot.corpus.model import Duty
 from bot.retrieval.searcher import Match, SearchResult
 
 CITY_HOTLINE = "12345"  # 政务服务便民热线: where a city department's own number is not known
+# The police take reports on 110 and do paperwork at the local station (派出所), not through 12345.
+POLICE_OFFICE = "公安"
+POLICE = "110"
 TOWN_CONTACT = "卧牛河镇人民政府"
 MAX_ALTERNATIVES = 3
 # An alternative is offered only when its fused score is within this distance of the best
@@ -86,16 +89,14 @@ def who_line(best: Match, matter: MatterAnswer | None, knowledge: Knowledge) -> 
     return line + ("；…" if len(pieces) > MAX_WHO_PARTS else "")
 
 
-def _departments_named(best: Match, matter: MatterAnswer | None, duty_of) -> list[str]:
-    duties: list[Duty | None] = [best.duty] if matter is None else [duty_of(i) for i in matter.items]
-    names: list[str] = []
-    for d in duties:
-        if d is None or d.discontinued:
-            continue
-        for name in (d.departments_first(best.matched_department) if d is best.duty else d.departments):
-            if name not in names:
-                names.append(name)
-    return names
+def _departments_named(best: Match) -> list[str]:
+    """Whom to call: the answering item's departments, its lead first (or the section the question
+    matched, where that is what matched best). Not the matter's other items': a black-box review
+    found 市民政局 (高龄津贴追缴) offered for the town's own old-age allowance."""
+    duty = best.duty
+    if duty is None or duty.discontinued:
+        return []
+    return duty.departments_first(best.matched_department if best.department_led else "")
 
 
 def contact_lines(names: list[str], knowledge: Knowledge, town: bool) -> list[ContactLine]:
@@ -108,7 +109,7 @@ def contact_lines(names: list[str], knowledge: Knowledge, town: bool) -> list[Co
     for name in names[:3]:
         contact = knowledge.contact_by_name.get(name)
         phone = contact.phone if contact else ""
-        lines.append(ContactLine(name, phone, "" if phone else CITY_HOTLINE))
+        lines.append(ContactLine(name, phone, "" if phone else (POLICE if POLICE_OFFICE in name else CITY_HOTLINE)))
     return lines
 
 
@@ -164,7 +165,7 @@ def compose(result: SearchResult, knowledge: Knowledge, duty_of) -> Answer:
         in_matter = set(answer.matter.items) if answer.matter else {best.id}
         answer.alternatives = alternatives(result, in_matter | {best.id})
         town = best.list != "returned" or any(p.list != "returned" for p in (answer.matter.parts if answer.matter else ()))
-        answer.contacts = contact_lines(_departments_named(best, answer.matter, duty_of), knowledge, town)
+        answer.contacts = contact_lines(_departments_named(best), knowledge, town)
     else:
         answer.alternatives = alternatives(result, set())
     for m in answer.alternatives:
@@ -176,6 +177,8 @@ def compose(result: SearchResult, knowledge: Knowledge, duty_of) -> Answer:
                      for other in result.others]
     answered_apart = {o.best.id for o in answer.others if o.best is not None}
     answer.alternatives = [m for m in answer.alternatives if m.id not in answered_apart]
+    if answer.emergency is not None:  # someone in danger needs the number and one item, nothing to browse
+        answer.alternatives = []
     return answer
 
 

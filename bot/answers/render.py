@@ -8,6 +8,7 @@ import html
 import re
 
 from bot.answers.answer import Answer
+from bot.answers.compose import POLICE
 from bot.answers.roles import who_part
 from bot.corpus.model import Duty
 from bot.retrieval.searcher import Match
@@ -57,13 +58,17 @@ def _contact_lines(answer: Answer) -> list[str]:
     # In danger the emergency line is the number to call: a second, office-hours hotline under it
     # would only compete with it.
     unknown = [c for c in answer.contacts if not c.phone and c.fallback] if answer.emergency is None else []
-    if unknown:
-        names = "、".join(c.name for c in unknown[:2]) + ("等" if len(unknown) > 2 else "")
-        lines.append(f"📞 {e(names)}的电话还没录入，可拨 {e(unknown[0].fallback)}（政务服务便民热线）问询转接")
+    police = [c for c in unknown if c.fallback == POLICE]
+    if police:
+        lines.append(f"📞 {e(police[0].name)}：报案打 {POLICE}，办证办事到当地派出所")
+    hotline = [c for c in unknown if c.fallback != POLICE]
+    if hotline:
+        names = "、".join(c.name for c in hotline[:2]) + ("等" if len(hotline) > 2 else "")
+        lines.append(f"📞 {e(names)}的电话还没录入，可拨 {e(hotline[0].fallback)}（政务服务便民热线）问询转接")
     return lines
 
 
-def _town_part(duty: Duty, m: Match | None) -> list[str]:
+def _town_part(duty: Duty, m: Match | None, emergency: bool = False) -> list[str]:
     """What the town must do for this item, in at most three points."""
     if duty.list == "basic":
         points = duty.town_duties or [duty.display_title]
@@ -74,6 +79,8 @@ def _town_part(duty: Duty, m: Match | None) -> list[str]:
     if duty.discontinued:
         reason = _clean_point(duty.remark) or "不再开展此项工作"
         return [f"这项工作已停止办理（{e(reason)}）：不用再为此找镇里或市里申请。"]
+    if emergency:  # "镇里不再办理" under an alarm reads as "not our business"
+        return [f"这件事由<b>{e('、'.join(duty.departments))}</b>负责，有危险先打上面的电话。"]
     return [f"镇里不再办理，直接找<b>{e('、'.join(duty.departments))}</b>。"]
 
 
@@ -98,7 +105,7 @@ def list_answer_lines(answer: Answer, duty_of) -> list[str]:
     if (answer.matter is not None and len({p.who for p in answer.matter.parts}) > 1
             and any(p.short not in answer.who for p in answer.matter.parts)):
         lines += _matter_lines(answer, duty_of)
-    lines += _town_part(duty, best)
+    lines += _town_part(duty, best, answer.emergency is not None)
     if best.penalty and _clean_point(best.matched) != _clean_point(duty.display_title):
         lines.append(f"处罚事项：{e(shorten(best.matched, 90))}")
     lines += _contact_lines(answer)

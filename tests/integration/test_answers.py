@@ -89,6 +89,28 @@ def test_danger_now_puts_the_emergency_number_first(engine, searcher, question, 
     assert answer.to_json()["emergency"]["numbers"][0] == first_number
 
 
+@pytest.mark.parametrize("question, numbers", [
+    ("救命 有人掉冰窟窿里了 在河套那", ("110", "119", "120")),  # the fire brigade does ice rescue
+    ("村口有人拿刀砍人 血老多了", ("110", "120")),  # someone bleeding needs the ambulance too
+])
+def test_in_danger_every_number_needed_the_police_card_is_not_a_brush_off_and_nothing_to_browse(engine, question,
+                                                                                              numbers):
+    answer = engine.ask(question)
+    assert answer.emergency is not None and answer.emergency.numbers == numbers
+    text = to_plain(format_answer(answer))
+    assert "镇里不再办理" not in text and "有危险先打上面的电话" in text
+    assert not answer.alternatives and "也可能相关" not in text
+
+
+def test_whom_to_call_is_the_answering_items_office_and_the_police_are_110_not_12345(engine):
+    allowance = engine.ask("俺家老爷子八十五了 高龄补贴上哪领")
+    assert allowance.matches[0].id == "basic-048" and "市民政局" in allowance.who  # the matter's other part
+    assert not [c for c in allowance.contacts if c.name == "市民政局"], "追缴 is not whom a claimant calls"
+    card = engine.ask("身份证丢了 上哪补")
+    text = to_plain(format_answer(card))
+    assert "报案打 110，办证办事到当地派出所" in text and "12345" not in text
+
+
 @pytest.mark.parametrize("question", ["防火期上山要办啥手续", "去年房子着火了 现在能申请救助吗", "燃气管道老化了想换找谁",
                                       "上个月后山着过一次火 这归谁管", "冬天烧炉子咋防煤烟中毒"])
 def test_prevention_or_past_is_not_an_emergency(engine, question):

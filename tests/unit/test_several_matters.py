@@ -18,6 +18,8 @@ from bot.retrieval.searcher import SearchConfig, Searcher, SearchResult
     ("村里路灯坏了，还有个事，垃圾没人拉", ["村里路灯坏了", "垃圾没人拉"]),
     ("山那边冒烟了 对了防火期能上山不", ["山那边冒烟了", "防火期能上山不"]),
     ("1.低保 2.医保咋交", ["低保", "医保咋交"]),
+    ("儿子工钱要不回来 俺还想问问危房改造", ["儿子工钱要不回来", "危房改造"]),
+    ("牛丢了一头 顺便问下草原补贴啥时候发", ["牛丢了一头", "草原补贴啥时候发"]),
 ])
 def test_a_message_is_cut_where_a_new_ask_starts(text, asks):
     assert split_asks(text) == asks
@@ -31,6 +33,7 @@ def test_a_message_is_cut_where_a_new_ask_starts(text, asks):
     "第1书记是谁",
     "咋办？",
     "俺问个事 低保咋办",
+    "城乡居民养老保险在哪交 今年交多少",  # a time word says when, not what
 ])
 def test_a_message_of_one_ask_stays_whole(text):
     assert split_asks(text) == [text]
