@@ -43,6 +43,9 @@ THRESHOLDS = np.round(np.arange(0.30, 0.81, 0.05), 2)
 REFERRAL_MINS = np.round(np.arange(0.84, 0.951, 0.005), 3)
 REFERRAL_THRESHOLDS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6)  # 0.0: every close referral is offered
 SLACK = 0.02  # a referral is offered only if its cosine is at most this far below the best item's
+# A right referral is worth half a right answer, and a wrong one costs as much (weighing it 1 was
+# measured and not adopted: docs/evaluation.md).
+WRONG_REFERRAL_WEIGHT = 0.5
 
 
 @dataclass
@@ -247,11 +250,12 @@ def figures(kind: np.ndarray, lab: Labels, mask: np.ndarray) -> dict[str, float]
 
 
 def choose(grid: list[Setting], p_list: np.ndarray, p_referral: np.ndarray, lab: Labels,
-           mask: np.ndarray) -> Setting:
-    return max(grid, key=lambda s: utility(figures(decide_all(s, p_list, p_referral, lab), lab, mask)))
+           mask: np.ndarray, wrong_weight: float = WRONG_REFERRAL_WEIGHT) -> Setting:
+    return max(grid, key=lambda s: utility(figures(decide_all(s, p_list, p_referral, lab), lab, mask), wrong_weight))
 
 
-def nested_kinds(x: np.ndarray, lab: Labels, fold: np.ndarray, grid: list[Setting], chosen_on: np.ndarray) -> np.ndarray:
+def nested_kinds(x: np.ndarray, lab: Labels, fold: np.ndarray, grid: list[Setting], chosen_on: np.ndarray,
+                 wrong_weight: float = WRONG_REFERRAL_WEIGHT) -> np.ndarray:
     """Each fold decided with the setting chosen without it: on held-out probabilities among the
     other folds only (models fitted without fold k either), then applied with models fitted on
     all but fold k. The chosen setting's own held-out figures are optimistic; these are not."""
@@ -259,7 +263,7 @@ def nested_kinds(x: np.ndarray, lab: Labels, fold: np.ndarray, grid: list[Settin
     for k in range(FOLDS):
         others = [j for j in range(FOLDS) if j != k]
         inner_list, inner_referral = held_out_probabilities(x, lab, fold, others)
-        setting = choose(grid, inner_list, inner_referral, lab, chosen_on & (fold != k))
+        setting = choose(grid, inner_list, inner_referral, lab, chosen_on & (fold != k), wrong_weight)
         test = fold == k
         list_model, referral_model = fit_both(x, lab, ~test)
         kinds[test] = decide_all(setting, probabilities(*list_model, x), probabilities(*referral_model, x), lab)[test]
@@ -282,9 +286,9 @@ def fit(rows: list[Row], setting: Setting, model_name: str) -> DecisionModel:
 LIFE_ORIGINS = frozenset({"life", "life-dev", "out"})
 
 
-def utility(f: dict[str, float]) -> float:
+def utility(f: dict[str, float], wrong_weight: float = WRONG_REFERRAL_WEIGHT) -> float:
     """What a user gets: a right first answer on list matters, an honest no on the rest."""
-    return f["in_answered_right"] + f["out_not_list"] + 0.5 * (f["referral_right"] - f["referral_wrong"])
+    return f["in_answered_right"] + f["out_not_list"] + 0.5 * f["referral_right"] - wrong_weight * f["referral_wrong"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -293,7 +297,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-o", "--output", type=Path, help="where to write (default: CORPUS_DIR/decision.json)")
     parser.add_argument("--choose-on", choices=("all", "life"), default="all",
                         help="which held-out questions choose the operating point: all (default) or only those asked from life")
+    parser.add_argument("--wrong-referral-weight", type=float, default=WRONG_REFERRAL_WEIGHT, metavar="W",
+                        help=f"what a wrong referral costs in the utility the settings are chosen by "
+                             f"(a right one earns 0.5; default {WRONG_REFERRAL_WEIGHT})")
     args = parser.parse_args(argv)
+    wrong = args.wrong_referral_weight
     logging.basicConfig(level=logging.WARNING)
     settings = Settings.from_env()
     searcher = open_searcher(settings, build_if_needed=True)
@@ -313,9 +321,9 @@ def main(argv: list[str] | None = None) -> int:
     everything = np.ones(len(rows), dtype=bool)
     chosen_on = np.array([r.origin in LIFE_ORIGINS for r in rows]) if args.choose_on == "life" else everything
     grid = setting_grid()
-    setting = choose(grid, p_list, p_referral, lab, chosen_on)
+    setting = choose(grid, p_list, p_referral, lab, chosen_on, wrong)
     best = figures(decide_all(setting, p_list, p_referral, lab), lab, chosen_on)
-    nested = nested_kinds(x, lab, fold_of, grid, chosen_on)
+    nested = nested_kinds(x, lab, fold_of, grid, chosen_on, wrong)
     model = fit(rows, setting, searcher.index.meta.model)
     model.provenance = (f"scripts/fit_decision.py on {', '.join(p.name for p in args.questions)}, the corpus's "
                         f"life and referral questions ({FOLDS}-fold held out) and out_of_list.jsonl: "
@@ -329,12 +337,12 @@ def main(argv: list[str] | None = None) -> int:
           f"chosen on ({args.choose_on}):")
     for key, value in best.items():
         print(f"  {key}: {value:.3f}")
-    print(f"  utility: {utility(best):.3f}")
+    print(f"  utility: {utility(best, wrong):.3f}")
     print(f"each fold with the setting chosen on the other {FOLDS - 1} (all held-out questions):")
     nested_figures = figures(nested, lab, everything)
     for key, value in nested_figures.items():
         print(f"  {key}: {value:.3f}")
-    print(f"  utility: {utility(nested_figures):.3f}")
+    print(f"  utility: {utility(nested_figures, wrong):.3f}")
     print("\nper origin, model fitted on all rows (in-sample):")
     kind = np.array([model.decide(r.features, True) for r in rows])
     origin = np.array([r.origin for r in rows])

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "fit_decision.py"
 spec = importlib.util.spec_from_file_location("fit_decision", SCRIPT)
@@ -145,6 +146,24 @@ def test_the_second_model_learns_which_referrals_are_right_and_the_search_uses_i
     kind = fit_decision.decide_all(best, p_list, p_referral, lab)
     figures = fit_decision.figures(kind, lab, everything)
     assert figures["referral_wrong"] < 0.1 < figures["referral_right"]
+
+
+def test_a_dearer_wrong_referral_never_chooses_more_wrong_referrals():
+    rows = _rows()
+    lab = fit_decision.labels(rows)
+    x = np.stack([fit_decision.vector(r.features) for r in rows])
+    fold = np.arange(len(rows)) % fit_decision.FOLDS
+    p_list, p_referral = fit_decision.held_out_probabilities(x, lab, fold)
+    everything = np.ones(len(rows), dtype=bool)
+    wrong = {}
+    for weight in (fit_decision.WRONG_REFERRAL_WEIGHT, 1.0, 5.0):
+        best = fit_decision.choose(fit_decision.setting_grid(), p_list, p_referral, lab, everything, weight)
+        wrong[weight] = fit_decision.figures(fit_decision.decide_all(best, p_list, p_referral, lab), lab,
+                                             everything)["referral_wrong"]
+    assert wrong[5.0] <= wrong[1.0] <= wrong[fit_decision.WRONG_REFERRAL_WEIGHT]
+    f = {"in_answered_right": 0.8, "out_not_list": 0.9, "referral_right": 0.6, "referral_wrong": 0.2}
+    assert fit_decision.utility(f) == pytest.approx(1.7 + 0.3 - 0.1)
+    assert fit_decision.utility(f, 1.0) == pytest.approx(1.7 + 0.3 - 0.2)
 
 
 def test_held_out_probabilities_do_not_see_their_own_fold():
