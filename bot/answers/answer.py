@@ -106,6 +106,15 @@ class Answer:
     def short(self, item_id: str, fallback: str = "") -> str:
         return self.shorts.get(item_id) or fallback
 
+    def label(self, m: Match) -> str:
+        """An item as a button or link says it: its short name, else the head of its title."""
+        return self.short(m.id, m.title[:12])
+
+    @property
+    def further_items(self) -> list[tuple[str, str]]:
+        """(id, label) of each other matter's item, for a 详情 button or link each."""
+        return [(o.best.id, o.label(o.best)) for o in self.others if o.best is not None]
+
     def _match_json(self, m: Match) -> dict:
         data = m.to_json()
         if m.duty is not None:  # the town's part in one phrase, as ask.py --json always gave it

@@ -110,8 +110,14 @@ class SearchResult:
 
 
 TOP_PASSAGES = 10  # the closest passages the decision looks at (how many agree on the best item)
+
 NEAREST_ITEMS = 5  # SearchResult.nearest: this many closest items and
 NEAREST_REFERRALS = 3  # this many closest referrals
+
+
+def _referral_key(referral_id: str) -> str:
+    """A referral as an answer key (items are keyed by their id or matter: Searcher._item_key)."""
+    return f"referral:{referral_id}"
 
 
 class Searcher:
@@ -214,8 +220,8 @@ class Searcher:
         pieces misread it otherwise). Where the whole's answer is the first ask's, the whole's
         result leads (it read every word). Danger in the whole, or in an ask where the whole
         sounded somewhat urgent, keeps the message whole: the emergency line and its item come
-        first, alone. The first answer carries the
-        first ask as its text: that is what a vote on it is about."""
+        first, alone. The first answer carries the first ask as its text: that is what a vote on
+        it is about."""
         if whole.emergency is not None or whole.kind == "empty":
             return whole
         long = len(whole.text) > ASK_FROM
@@ -254,11 +260,14 @@ class Searcher:
     def _answer_key(self, result: SearchResult) -> str | None:
         """What an answer is about: its item's matter (or item), its referral; None for "not found"."""
         if result.kind == "list" and result.matches:
-            best = result.matches[0].id
-            return self.matter_of.get(best, best)
+            return self._item_key(result.matches[0].id)
         if result.kind == "referral" and result.referral is not None:
-            return f"referral:{result.referral.id}"
+            return _referral_key(result.referral.id)
         return None
+
+    def _item_key(self, item_id: str) -> str:
+        """Items of one matter are one answer."""
+        return self.matter_of.get(item_id, item_id)
 
     def _stands_alone(self, result: SearchResult) -> bool:
         if result.kind == "list":
@@ -329,8 +338,8 @@ class Searcher:
                               if self.index.emergency is not None else (None, 0.0))
         matches = [self.describe(int(i), float(fused[i]), qvec) for i in order[:top_k]]
         nearest_referral = self.referrals[best_ref] if best_ref >= 0 else None
-        nearest = tuple(self.matter_of.get(self.duties[i].id, self.duties[i].id) for i in order[:NEAREST_ITEMS]) + tuple(
-            f"referral:{self.referrals[j].id}" for j in np.argsort(-referral_scores)[:NEAREST_REFERRALS])
+        nearest = tuple(self._item_key(self.duties[i].id) for i in order[:NEAREST_ITEMS]) + tuple(
+            _referral_key(self.referrals[j].id) for j in np.argsort(-referral_scores)[:NEAREST_REFERRALS])
         return SearchResult(question, text, kind, matches, note, nearest_referral if kind == "referral" else None,
                             emergency, f, nearest_referral, confidence, urgency, nearest=nearest)
 

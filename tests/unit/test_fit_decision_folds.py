@@ -128,12 +128,17 @@ def test_the_setting_search_decides_as_the_served_model_does():
         assert list(fit_decision.decide_all(setting, p_list, p_referral, lab)) == expected
 
 
-def test_the_second_model_learns_which_referrals_are_right_and_the_search_uses_it():
+def _held_out():
+    """The fixed rows' labels and their held-out probabilities, five folds by position."""
     rows = _rows()
     lab = fit_decision.labels(rows)
     x = np.stack([fit_decision.vector(r.features) for r in rows])
     fold = np.arange(len(rows)) % fit_decision.FOLDS
-    p_list, p_referral = fit_decision.held_out_probabilities(x, lab, fold)
+    return rows, lab, *fit_decision.held_out_probabilities(x, lab, fold)
+
+
+def test_the_second_model_learns_which_referrals_are_right_and_the_search_uses_it():
+    rows, lab, p_list, p_referral = _held_out()
     # Held out, both models separate their classes.
     assert p_list[lab.is_in].mean() > 0.7 > 0.3 > p_list[~lab.is_in].mean()
     assert p_referral[lab.referral_right].mean() > 0.7 > 0.3 > p_referral[~lab.referral_right].mean()
@@ -149,11 +154,7 @@ def test_the_second_model_learns_which_referrals_are_right_and_the_search_uses_i
 
 
 def test_a_dearer_wrong_referral_never_chooses_more_wrong_referrals():
-    rows = _rows()
-    lab = fit_decision.labels(rows)
-    x = np.stack([fit_decision.vector(r.features) for r in rows])
-    fold = np.arange(len(rows)) % fit_decision.FOLDS
-    p_list, p_referral = fit_decision.held_out_probabilities(x, lab, fold)
+    rows, lab, p_list, p_referral = _held_out()
     everything = np.ones(len(rows), dtype=bool)
     wrong = {}
     for weight in (fit_decision.WRONG_REFERRAL_WEIGHT, 1.0, 5.0):

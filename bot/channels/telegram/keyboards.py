@@ -31,10 +31,9 @@ def answer_keyboard(answer: Answer, token: str | None) -> InlineKeyboardMarkup |
     if answer.best is not None:
         rows.append([_button(texts.BUTTON_DETAIL, callbacks.full(answer.best.id))])
     # The other matters of a message that raised several: each one's item, in full.
-    rows += [[_button(texts.BUTTON_DETAIL_OF.format(short=other.short(other.best.id, other.best.title[:12])),
-                      callbacks.full(other.best.id))]
-             for other in answer.others if other.best is not None]
-    rows += [[_button(f"{_badge(m.list)} {answer.short(m.id, m.title[:12])}", callbacks.item(m.id, token))]
+    rows += [[_button(texts.BUTTON_DETAIL_OF.format(short=label), callbacks.full(item_id))]
+             for item_id, label in answer.further_items]
+    rows += [[_button(f"{_badge(m.list)} {answer.label(m)}", callbacks.item(m.id, token))]
              for m in answer.alternatives]
     if token is not None and answer.wants_feedback:
         rows.append([_button(texts.BUTTON_UP, callbacks.vote(token, "up")),

@@ -139,10 +139,9 @@ def vote_box(token: str) -> Markup:
 def answer_page(answer: Answer, token: str | None) -> Markup:
     detail = link(f"/item/{answer.best.id}/full", texts.BUTTON_DETAIL, "detail") if answer.best else EMPTY
     # The other matters of a message that raised several: each one's item, in full.
-    detail = join([detail, *(link(f"/item/{o.best.id}/full",
-                                  texts.BUTTON_DETAIL_OF.format(short=o.short(o.best.id, o.best.title[:12])), "detail")
-                             for o in answer.others if o.best is not None)])
-    alternatives = join(link(item_href(m.id, token), f"{badge(m.list)} {answer.short(m.id, m.title[:12])}", "alt")
+    detail = join([detail, *(link(f"/item/{item_id}/full", texts.BUTTON_DETAIL_OF.format(short=label), "detail")
+                             for item_id, label in answer.further_items)])
+    alternatives = join(link(item_href(m.id, token), f"{badge(m.list)} {answer.label(m)}", "alt")
                         for m in answer.alternatives)
     actions = render("actions", detail=detail, alternatives=alternatives) if detail or alternatives else EMPTY
     return render("answer", asked=texts.WEB_ASKED.format(question=answer.question.strip()),
