@@ -99,13 +99,21 @@ def _departments_named(best: Match) -> list[str]:
     return duty.departments_first(best.matched_department if best.department_led else "")
 
 
-def contact_lines(names: list[str], knowledge: Knowledge, town: bool) -> list[ContactLine]:
-    """📞 lines: the town's office when its number is known, each department with its number or 12345."""
+def contact_lines(names: list[str], knowledge: Knowledge, town: bool, walk_in: str | None = None) -> list[ContactLine]:
+    """📞 lines: the town's office when its number is known, each department with its number or 12345.
+
+    `walk_in`: the answering item is the town's own work or its part of a city department's; without the
+    town's number the reply still says where to go (the town's 便民服务中心, which the list has it run,
+    or the village first), with this fallback number ("12345" for the town's own work: the town takes
+    the hotline's tickets, basic-109; "" where the department's line already gives it). A black-box
+    review found every 🟢 answer without a place or a number."""
     lines = []
     if town:
         office = knowledge.contact_by_name.get(TOWN_CONTACT)
         if office is not None and office.phone:
             lines.append(ContactLine(office.name, office.phone))
+        elif walk_in is not None:
+            lines.append(ContactLine(TOWN_CONTACT, "", walk_in))
     for name in names[:3]:
         contact = knowledge.contact_by_name.get(name)
         phone = contact.phone if contact else ""
@@ -165,7 +173,8 @@ def compose(result: SearchResult, knowledge: Knowledge, duty_of) -> Answer:
         in_matter = set(answer.matter.items) if answer.matter else {best.id}
         answer.alternatives = alternatives(result, in_matter | {best.id})
         town = best.list != "returned" or any(p.list != "returned" for p in (answer.matter.parts if answer.matter else ()))
-        answer.contacts = contact_lines(_departments_named(best), knowledge, town)
+        walk_in = {"basic": CITY_HOTLINE, "coop": ""}.get(best.list) if best.duty and not best.duty.discontinued else None
+        answer.contacts = contact_lines(_departments_named(best), knowledge, town, walk_in)
     else:
         answer.alternatives = alternatives(result, set())
     for m in answer.alternatives:

@@ -8,8 +8,9 @@ import html
 import re
 
 from bot.answers.answer import Answer
-from bot.answers.compose import POLICE
+from bot.answers.compose import POLICE, TOWN_CONTACT
 from bot.answers.roles import who_part
+from bot.answers.texts import TOWN_HOTLINE, TOWN_WALK_IN
 from bot.corpus.model import Duty
 from bot.retrieval.searcher import Match
 
@@ -80,7 +81,12 @@ def _contact_lines(answer: Answer) -> list[str]:
     lines = [f"📞 {e(c.name)} {e(c.phone)}" for c in answer.contacts if c.phone]
     # In danger the emergency line is the number to call: a second, office-hours hotline under it
     # would only compete with it.
-    unknown = [c for c in answer.contacts if not c.phone and c.fallback] if answer.emergency is None else []
+    if answer.emergency is not None:
+        return lines
+    town = [c for c in answer.contacts if c.name == TOWN_CONTACT and not c.phone]
+    if town:
+        lines.append(TOWN_WALK_IN.format(hotline=TOWN_HOTLINE.format(number=e(town[0].fallback)) if town[0].fallback else "。"))
+    unknown = [c for c in answer.contacts if not c.phone and c.fallback and c.name != TOWN_CONTACT]
     police = [c for c in unknown if c.fallback == POLICE]
     if police:
         lines.append(f"📞 {e(police[0].name)}：报案打 {POLICE}，办证办事到当地派出所")

@@ -174,3 +174,9 @@ WEB_SERVER_ERROR = "抱歉，刚才处理时出了点问题，请稍后再试一
 WEB_BROWSE_HINT = "点下方的“📚 按类别浏览清单”"
 WEB_BAD_METHOD = "不支持这种请求方式。"
 WEB_WRONG_KEYS = "访问密钥错了太多次，请过 {seconds} 秒再试，或找镇里管理员要新的链接。"
+
+# Where to go for the town's own work (or its part of a city department's) while the admins have not
+# filled in the town's number: the 便民服务中心 the list has the town run (basic-107), or the village
+# first. The hotline clause is added for the town's own work (the town takes 12345's tickets, basic-109).
+TOWN_WALK_IN = "📍 找镇里：卧牛河镇便民服务中心一站式办理、帮办代办，也可以先问本村村委会或网格员{hotline}"
+TOWN_HOTLINE = "；镇里电话还没录入，可拨 {number}，工单会转到镇里。"

@@ -203,6 +203,27 @@ def test_contacts_show_a_filled_phone_and_pick_up_edits(index_settings, searcher
     assert "📞 市民政局 0470-0000000" in after and "12345" not in after
 
 
+def test_the_towns_work_says_where_to_go_until_its_number_is_filled_in(index_settings, searcher, tmp_path):
+    contacts = tmp_path / "contacts.tsv"
+    shutil.copyfile(index_settings.contacts_file, contacts)
+    engine = Engine(SearcherHolder(index_settings, searcher), ContactBook(contacts))
+    own = to_plain(format_answer(engine.ask("低保谁审批")))  # the town's own work
+    assert "📍 找镇里：卧牛河镇便民服务中心" in own and "可拨 12345，工单会转到镇里" in own
+    shared = to_plain(format_answer(engine.ask("危房改造咋报名")))  # the town's part of a city department's
+    assert "📍 找镇里" in shared and "工单会转到镇里" not in shared
+    assert "市住房和城乡建设局的电话还没录入，可拨 12345" in shared
+    for gone in ("冒领的高龄津贴谁去追缴", "身份证丢了 上哪补"):  # taken back: the city, not the town
+        assert "找镇里" not in to_plain(format_answer(engine.ask(gone)))
+    assert "找镇里" not in to_plain(format_answer(engine.ask("后山着火了 烟老大了")))  # the alarm is what to do
+
+    lines = contacts.read_text(encoding="utf-8").splitlines()
+    lines = [line.replace("卧牛河镇人民政府\t", "卧牛河镇人民政府\t0470-1111111", 1) if line.startswith("卧牛河镇人民政府\t")
+             else line for line in lines]
+    contacts.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    filled = to_plain(format_answer(engine.ask("低保谁审批")))
+    assert "📞 卧牛河镇人民政府 0470-1111111" in filled and "找镇里" not in filled
+
+
 def test_no_invented_local_numbers_are_shipped(index_settings):
     from bot.corpus.contacts import load_contacts
 
