@@ -81,6 +81,9 @@ class Answer:
     # The other matters of a message that raises several ("停电了 还有自来水也不来"), each
     # answered on its own; `question` of each is its ask.
     others: list[Answer] = field(default_factory=list)
+    # Asks of such a message that seem to be matters of their own but were not answered apart: named
+    # in the reply, to be sent alone, instead of dropped without a word.
+    unsure_asks: list[str] = field(default_factory=list)
 
     @property
     def answered(self) -> bool:
@@ -134,4 +137,5 @@ class Answer:
             "referral": self.referral.to_json() if self.referral else None,
             "matches": [self._match_json(m) for m in self.matches],
         } | ({"small_talk": self.small_talk} if self.small_talk else {}) | (
-            {"more_matters": [other.to_json() for other in self.others]} if self.others else {})
+            {"more_matters": [other.to_json() for other in self.others]} if self.others else {}) | (
+            {"unsure_asks": list(self.unsure_asks)} if self.unsure_asks else {})

@@ -154,7 +154,7 @@ def compose(result: SearchResult, knowledge: Knowledge, duty_of) -> Answer:
     """The Answer to one question. `duty_of(id)` looks an item up in the searcher's list."""
     shorts = {m.id: short_name(m.duty, knowledge) for m in result.matches if m.duty is not None}
     answer = Answer(question=result.query, text=result.text, kind=result.kind, note=result.note,
-                    matches=result.matches, shorts=shorts)
+                    matches=result.matches, shorts=shorts, unsure_asks=list(result.unsure_asks))
     if result.kind == "empty":
         return answer
     if result.emergency is not None:

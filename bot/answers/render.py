@@ -10,7 +10,7 @@ import re
 from bot.answers.answer import Answer
 from bot.answers.compose import POLICE, TOWN_CONTACT
 from bot.answers.roles import who_part
-from bot.answers.texts import TOWN_HOTLINE, TOWN_WALK_IN
+from bot.answers.texts import TOWN_HOTLINE, TOWN_WALK_IN, UNSURE_ASK
 from bot.corpus.model import Duty
 from bot.retrieval.searcher import Match
 
@@ -184,6 +184,9 @@ def format_answer(answer: Answer, duty_of=None, buttons: bool = True, browse: st
     for other in answer.others:  # a message that raised several matters: each one's answer
         asked = shorten(other.question, ASK_LIMIT).rstrip("？?！!，,。 ")
         parts.append(f"➕ <b>另外，{e(asked)}：</b>\n" + "\n\n".join(_body(other, duty_of, browse)))
+    for ask in answer.unsure_asks:  # a matter of its own the search could not pin down in company
+        asked = shorten(ask, ASK_LIMIT).rstrip("？?！!，,。 ")
+        parts.append(f"➕ <b>另外，{e(asked)}：</b>\n{UNSURE_ASK}")
     return "\n\n".join(parts)
 
 

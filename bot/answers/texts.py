@@ -180,3 +180,6 @@ WEB_WRONG_KEYS = "访问密钥错了太多次，请过 {seconds} 秒再试，或
 # first. The hotline clause is added for the town's own work (the town takes 12345's tickets, basic-109).
 TOWN_WALK_IN = "📍 找镇里：卧牛河镇便民服务中心一站式办理、帮办代办，也可以先问本村村委会或网格员{hotline}"
 TOWN_HOTLINE = "；镇里电话还没录入，可拨 {number}，工单会转到镇里。"
+
+# Under a message that raised several matters, for an ask that could not be pinned down among them.
+UNSURE_ASK = "和别的事放在一起没能查准。如果这是另一件事，请把它单独发来再问一次。"

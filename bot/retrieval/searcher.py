@@ -50,6 +50,9 @@ class SearchConfig:
     ask_min_referral: float = 0.8
     ask_among_nearest: bool = True  # an ask's answer must be among the whole message's nearest
     ask_alarm: float = 0.98  # an ask's own urgency that raises the alarm whatever the whole's
+    # An ask of its own that the decision is not sure enough of is named in the reply ("send it
+    # alone") instead of dropped without a word.
+    ask_note_unsure: bool = True
 
 
 @dataclass
@@ -103,6 +106,9 @@ class SearchResult:
     # What the question comes nearest to: the matters (or items) of its closest items and its
     # closest referrals, as Searcher._answer_key names them.
     nearest: tuple[str, ...] = ()
+    # Asks of a message that raises several matters that seem to be matters of their own but that
+    # the decision was not sure enough of to answer apart: the reply names them, to be asked alone.
+    unsure_asks: list[str] = field(default_factory=list)
 
     @property
     def answered(self) -> bool:
@@ -229,6 +235,7 @@ class Searcher:
         if len(asks) < 2:
             return whole
         found: dict[str, SearchResult] = {}
+        unsure: dict[str, str] = {}  # answer key -> the ask
         # "低保咋申请 还有家里着火了 快来人": the other ask dilutes the fire below the alarm. In a short
         # message an ask's danger counts where the whole sounded somewhat urgent (as a long
         # message's ask is read), or where the ask alone is all but certain of it ("家里着火了 还有
@@ -242,20 +249,25 @@ class Searcher:
                 return replace(whole, emergency=result.emergency)
             result = replace(result, emergency=None)
             key = self._answer_key(result)
-            if (key is not None and key not in found and self._stands_alone(result)
-                    and (key in whole.nearest or not self.config.ask_among_nearest)):
+            if key is None or key in found or not (key in whole.nearest or not self.config.ask_among_nearest):
+                continue
+            if self._stands_alone(result):
                 found[key] = result
-        if len(found) < 2:
-            return whole
+            elif self.config.ask_note_unsure:
+                unsure.setdefault(key, ask)
         whole_key = self._answer_key(whole)
-        if long and whole_key is not None and whole_key not in found:
-            return whole
+        # An ask whose answer is given by another (or by the whole) is that matter's detail.
+        unsure_asks = [ask for key, ask in unsure.items() if key not in found and key != whole_key]
+        if len(found) < 2 or (long and whole_key is not None and whole_key not in found):
+            # Named only beside an ask that did find its answer: with none, the message's answer is
+            # the whole's, and its pieces are likely its details.
+            return replace(whole, unsure_asks=unsure_asks) if unsure_asks and found and not long else whole
         (lead_key, lead), *others = found.items()
         first_ask = lead.text
         if lead_key == whole_key:
             lead = whole
         return replace(lead, query=whole.query, text=first_ask, note=whole.note, urgency=whole.urgency,
-                       others=[result for _, result in others])
+                       others=[result for _, result in others], unsure_asks=unsure_asks)
 
     def _answer_key(self, result: SearchResult) -> str | None:
         """What an answer is about: its item's matter (or item), its referral; None for "not found"."""

@@ -51,6 +51,18 @@ def test_several_matters_in_one_message_get_an_answer_each(engine):
     assert data["more_matters"][0]["query"] == "自来水也不来" and data["more_matters"][0]["answered"] is True
 
 
+def test_a_matter_not_pinned_down_among_others_is_named_not_dropped(engine):
+    question = "孩子考上大学了家里困难 能申请啥补助不 还有俺家老爷子八十多了高龄补贴咋领"
+    answer = engine.ask(question)
+    assert answer.matches[0].id == "basic-048" and not answer.others
+    assert answer.unsure_asks == ["孩子考上大学了家里困难 能申请啥补助不"]
+    assert answer.to_json()["unsure_asks"] == answer.unsure_asks
+    text = to_plain(format_answer(answer))
+    assert text.index("高龄津贴") < text.index("➕ 另外，孩子考上大学了家里困难") < text.index("单独发来再问一次")
+    plain = engine.ask("低保咋申请")
+    assert not plain.unsure_asks and "unsure_asks" not in plain.to_json()
+
+
 @pytest.mark.parametrize("question", [
     "低保咋申请？要带啥材料？多久能批下来？",  # one matter asked three ways
     "山那边冒烟了 对了防火期能上山不",  # danger now: the emergency line and its item, alone

@@ -100,22 +100,27 @@ def test_where_the_whole_found_the_first_asks_answer_the_whole_leads():
     assert got.text == "停电了" and [o.text for o in got.others] == ["自来水也不来"]
 
 
-@pytest.mark.parametrize("second, why", [
-    (reading("list", "basic-052", confidence=0.79, text="自来水也不来"), "unsure item"),
+@pytest.mark.parametrize("second, named, why", [
+    (reading("list", "basic-052", confidence=0.79, text="自来水也不来"), True, "unsure item"),
     (reading("referral", referral=Referral("ref-water", "水费", "自来水公司", (), ()), referral_p=0.79,
-             text="自来水也不来", nearest=NEAR + ("referral:ref-water",)), "unsure referral"),
-    (reading("none", text="自来水也不来"), "nothing found"),
-    (reading("list", "basic-078", text="自来水也不来"), "the same matter as the first ask"),
-    (reading("list", "basic-033", text="自来水也不来"), "not among the whole's nearest"),
+             text="自来水也不来", nearest=NEAR + ("referral:ref-water",)), True, "unsure referral"),
+    (reading("none", text="自来水也不来"), False, "nothing found"),
+    (reading("list", "basic-078", text="自来水也不来"), False, "the same matter as the first ask"),
+    (reading("list", "basic-033", text="自来水也不来"), False, "not among the whole's nearest"),
 ])
-def test_one_answer_stands_when_the_asks_are_not_separate_sure_matters(second, why):
-    whole = reading("list", "basic-077", nearest=NEAR + ("referral:ref-water",))
-    first = reading("list", "basic-077", text="停电了")  # the first ask: the whole's matter
+def test_one_answer_stands_when_the_asks_are_not_separate_sure_matters(second, named, why):
+    """An unsure ask of its own (a matter the whole comes near, other than the answer's) is named in
+    the reply to be sent alone; a detail of the answered matter or a stray piece is not."""
+    whole = reading("list", "basic-077", nearest=NEAR + ("referral:ref-water", "matter:饮水"))
+    first = reading("list", "basic-077", text="停电了", confidence=0.9)  # the first ask: the whole's matter
     searcher = stub_searcher(whole, {"停电了": first, "自来水也不来": second},
                              matters={"basic-077": "matter:饮水", "basic-078": "matter:饮水"})
     got = searcher.search(MESSAGE)
-    assert got is whole and not got.others, why
+    assert got.matches == whole.matches and got.kind == whole.kind and not got.others, why
+    assert got.unsure_asks == (["自来水也不来"] if named else []), why
     assert searcher.searched == [MESSAGE, "停电了", "自来水也不来"], "the asks were searched"
+    searcher.config = SearchConfig(ask_note_unsure=False)
+    assert searcher.search(MESSAGE) is whole, "switched off: the whole as it was"
 
 
 def test_the_bars_and_the_nearest_check_are_what_let_an_ask_through():
