@@ -78,9 +78,12 @@ def who_line(best: Match, matter: MatterAnswer | None, knowledge: Knowledge) -> 
     own = who_part(duty, first)
     if matter is None or len(matter.parts) < 2:
         return own
-    # Group the matter's items by whose they are, keeping the town-first order.
+    # Group the matter's items by whose they are: the answering item's part first (a black-box review
+    # read "镇里负责：畜禽强制免疫；…" over a card saying "镇里不再办理" as a contradiction), then the
+    # town-first order.
     groups: dict[str, list[str]] = {}
-    for part in matter.parts:
+    parts = sorted(matter.parts, key=lambda p: (p.who != own, p.id != duty.id))
+    for part in parts:
         groups.setdefault(part.who, []).append(part.short)
     if len(groups) < 2:  # everyone's part is the same: the matter adds nothing to "who"
         return own

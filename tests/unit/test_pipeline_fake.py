@@ -155,7 +155,7 @@ def test_emergency_model_is_fitted_at_build(fake_searcher):
     assert model is not None and model.kinds == ["forest_fire"]
 
 
-def test_compose_a_matter_puts_the_town_first(fake_searcher):
+def test_compose_a_matter_lists_the_town_first_and_says_the_answering_items_part_first(fake_searcher):
     result = fake_searcher.search("高龄津贴追缴")
     result.kind = "list"
     knowledge = Knowledge(shorts={"basic-001": "低保审核", "returned-001": "高龄津贴追缴"},
@@ -163,7 +163,8 @@ def test_compose_a_matter_puts_the_town_first(fake_searcher):
                           contacts=[Contact("市民政局", "0470-1234567")])
     answer = compose(result, knowledge, fake_searcher.duty)
     assert answer.matter is not None and answer.matter.items == ("basic-001", "returned-001")
-    assert answer.who.startswith("镇里负责")
+    # 归谁管 leads with the part the question is about, the returned item here, then the town's
+    assert answer.who.startswith("归市民政局") and answer.who.index("高龄津贴追缴") < answer.who.index("镇里负责：低保审核")
     assert [(c.name, c.phone) for c in answer.contacts] == [("市民政局", "0470-1234567")]
     data = answer.to_json()
     assert data["matter"] == {"name": "低保与津贴", "items": ["basic-001", "returned-001"]}
