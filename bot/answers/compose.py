@@ -173,6 +173,10 @@ def compose(result: SearchResult, knowledge: Knowledge, duty_of) -> Answer:
         assert best.duty is not None  # the searcher describes every match with its item
         answer.matter = _matter(best.duty, knowledge, duty_of)
         answer.who = who_line(best, answer.matter, knowledge)
+        if answer.emergency is not None and best.list == "returned" and best.duty.departments:
+            # Under the alarm "（镇里不再负责）" reads as "not our business" to someone frightened
+            # (black-box review); who takes it is what matters.
+            answer.who = f"{'、'.join(best.duty.departments)}负责"
         in_matter = set(answer.matter.items) if answer.matter else {best.id}
         answer.alternatives = alternatives(result, in_matter | {best.id})
         town = best.list != "returned" or any(p.list != "returned" for p in (answer.matter.parts if answer.matter else ()))

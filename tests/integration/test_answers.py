@@ -111,7 +111,8 @@ def test_in_danger_every_number_needed_the_police_card_is_not_a_brush_off_and_no
     answer = engine.ask(question)
     assert answer.emergency is not None and answer.emergency.numbers == numbers
     text = to_plain(format_answer(answer))
-    assert "镇里不再办理" not in text and "有危险先打上面的电话" in text
+    assert "镇里不再办理" not in text and "镇里不再负责" not in text and "有危险先打上面的电话" in text
+    assert "归谁管：市公安局负责" in text
     assert not answer.alternatives and "也可能相关" not in text
 
 
