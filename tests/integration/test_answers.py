@@ -26,6 +26,7 @@ def test_list_matters_are_answered_with_their_item(engine, question, item):
     ("家里停电了 找谁修", "ref-power-outage"),
     ("银行卡突然被冻结了", "ref-bank-card-frozen"),
     ("孩子明年上小学 去哪报名", "ref-school-enrol"),
+    ("烧炕取暖咋防一氧化碳中毒", "ref-heating-safety"),  # prevention: advice, no alarm
 ])
 def test_matters_outside_the_list_get_a_referral(engine, question, referral):
     answer = engine.ask(question)
