@@ -60,6 +60,7 @@ class ContactLine:
     name: str
     phone: str  # "" when the admins have not filled it in
     fallback: str = ""  # e.g. "12345" for a city department without a phone
+    village: bool = False  # the town without a phone: the village committee or grid worker may be asked first
 
 
 @dataclass

@@ -15,7 +15,7 @@ from bot.answers.answer import (
     ReferralAnswer,
 )
 from bot.answers.emergency_lines import RELATED_ITEMS, emergency_for
-from bot.answers.roles import town_first, who_part
+from bot.answers.roles import lead, town_first, who_part
 from bot.corpus.contacts import Contact
 from bot.corpus.matters import Matter
 from bot.corpus.model import Duty
@@ -26,6 +26,8 @@ CITY_HOTLINE = "12345"  # 政务服务便民热线: where a city department's ow
 POLICE_OFFICE = "公安"
 POLICE = "110"
 TOWN_CONTACT = "卧牛河镇人民政府"
+SERVICE_CENTRE = "卧牛河镇便民服务中心"  # basic-107: its number stands in for the town's when only it is filled in
+PARTY_CATEGORY = "党的建设"  # party and discipline work: not a matter to take to the village committee or 12345
 MAX_ALTERNATIVES = 3
 # An alternative is offered only when its fused score is within this distance of the best
 # item's. On dev, 0.04 and 0.06 keep the right item among the buttons as often as showing all
@@ -82,7 +84,8 @@ def who_line(best: Match, matter: MatterAnswer | None, knowledge: Knowledge) -> 
     # read "镇里负责：畜禽强制免疫；…" over a card saying "镇里不再办理" as a contradiction), then the
     # town-first order.
     groups: dict[str, list[str]] = {}
-    parts = sorted(matter.parts, key=lambda p: (p.who != own, p.id != duty.id))
+    mine = next((p.who for p in matter.parts if p.id == duty.id), own)
+    parts = sorted(matter.parts, key=lambda p: (p.who != mine, p.id != duty.id))
     for part in parts:
         groups.setdefault(part.who, []).append(part.short)
     if len(groups) < 2:  # everyone's part is the same: the matter adds nothing to "who"
@@ -102,21 +105,31 @@ def _departments_named(best: Match) -> list[str]:
     return duty.departments_first(best.matched_department if best.department_led else "")
 
 
-def contact_lines(names: list[str], knowledge: Knowledge, town: bool, walk_in: str | None = None) -> list[ContactLine]:
-    """📞 lines: the town's office when its number is known, each department with its number or 12345.
+def _town_walk_in(best: Match) -> ContactLine | None:
+    """Where to go for the town's own work or its part of a city department's while no town number is
+    filled in (a black-box review found every 🟢 answer without a place or a number): the town
+    government, and the village committee first for villagers' matters; 12345 for the town's own
+    work (the town takes the hotline's tickets in its area, basic-109), except party and discipline
+    work ("report a village cadre to the village committee" would be wrong)."""
+    duty = best.duty
+    if duty is None or duty.list not in ("basic", "coop"):
+        return None
+    villagers = duty.category != PARTY_CATEGORY
+    return ContactLine(TOWN_CONTACT, "", CITY_HOTLINE if duty.list == "basic" and villagers else "", villagers)
 
-    `walk_in`: the answering item is the town's own work or its part of a city department's; without the
-    town's number the reply still says where to go (the town's 便民服务中心, which the list has it run,
-    or the village first), with this fallback number ("12345" for the town's own work: the town takes
-    the hotline's tickets, basic-109; "" where the department's line already gives it). A black-box
-    review found every 🟢 answer without a place or a number."""
+
+def contact_lines(names: list[str], knowledge: Knowledge, town: bool,
+                  walk_in: ContactLine | None = None) -> list[ContactLine]:
+    """📞 lines, the town first: the town's number (or its 便民服务中心's) when known, else `walk_in`
+    (where to go); then each department with its number or 12345."""
     lines = []
     if town:
-        office = knowledge.contact_by_name.get(TOWN_CONTACT)
-        if office is not None and office.phone:
+        office = next((c for c in (knowledge.contact_by_name.get(n) for n in (TOWN_CONTACT, SERVICE_CENTRE))
+                       if c is not None and c.phone), None)
+        if office is not None:
             lines.append(ContactLine(office.name, office.phone))
         elif walk_in is not None:
-            lines.append(ContactLine(TOWN_CONTACT, "", walk_in))
+            lines.append(walk_in)
     for name in names[:3]:
         contact = knowledge.contact_by_name.get(name)
         phone = contact.phone if contact else ""
@@ -172,16 +185,18 @@ def compose(result: SearchResult, knowledge: Knowledge, duty_of) -> Answer:
         best = result.matches[0]
         assert best.duty is not None  # the searcher describes every match with its item
         answer.matter = _matter(best.duty, knowledge, duty_of)
-        answer.who = who_line(best, answer.matter, knowledge)
-        if answer.emergency is not None and best.list == "returned" and best.duty.departments:
+        if answer.emergency is None:
+            answer.who = who_line(best, answer.matter, knowledge)
+        elif best.list == "returned" and best.duty.departments and not best.duty.discontinued:
             # Under the alarm "（镇里不再负责）" reads as "not our business" to someone frightened
-            # (black-box review); who takes it is what matters.
-            answer.who = f"{'、'.join(best.duty.departments)}负责"
+            # (black-box review); who takes it is what matters, and not the matter's other parts.
+            answer.who = f"{lead(list(best.duty.departments))}负责"
+        else:
+            answer.who = who_part(best.duty, best.matched_department if best.department_led else "")
         in_matter = set(answer.matter.items) if answer.matter else {best.id}
         answer.alternatives = alternatives(result, in_matter | {best.id})
         town = best.list != "returned" or any(p.list != "returned" for p in (answer.matter.parts if answer.matter else ()))
-        walk_in = {"basic": CITY_HOTLINE, "coop": ""}.get(best.list) if best.duty and not best.duty.discontinued else None
-        answer.contacts = contact_lines(_departments_named(best), knowledge, town, walk_in)
+        answer.contacts = contact_lines(_departments_named(best), knowledge, town, _town_walk_in(best))
     else:
         answer.alternatives = alternatives(result, set())
     for m in answer.alternatives:
@@ -191,6 +206,13 @@ def compose(result: SearchResult, knowledge: Knowledge, duty_of) -> Answer:
     # split off only because the decision was sure of it, so no "也可能相关" under it.
     answer.others = [replace(compose(replace(other, query=other.text), knowledge, duty_of), alternatives=[])
                      for other in result.others]
+    # Where to go in the town is said once, under the first answer that needs it.
+    said = any(c.name == TOWN_CONTACT and not c.phone for c in answer.contacts)
+    for other in answer.others:
+        walk_ins = [c for c in other.contacts if c.name == TOWN_CONTACT and not c.phone]
+        if said:
+            other.contacts = [c for c in other.contacts if c not in walk_ins]
+        said = said or bool(walk_ins)
     answered_apart = {o.best.id for o in answer.others if o.best is not None}
     answer.alternatives = [m for m in answer.alternatives if m.id not in answered_apart]
     if answer.emergency is not None:  # someone in danger needs the number and one item, nothing to browse

@@ -10,7 +10,7 @@ import re
 from bot.answers.answer import Answer
 from bot.answers.compose import POLICE, TOWN_CONTACT
 from bot.answers.roles import who_part
-from bot.answers.texts import TOWN_HOTLINE, TOWN_WALK_IN, UNSURE_ASK
+from bot.answers.texts import TOWN_HOTLINE, TOWN_VILLAGE, TOWN_WALK_IN, UNSURE_ASK
 from bot.corpus.model import Duty
 from bot.retrieval.searcher import Match
 
@@ -35,8 +35,9 @@ def shorten(text: str, limit: int = TITLE_LIMIT) -> str:
     text = text.rstrip("。；;")
     if len(text) <= limit:
         return text
-    cut = max(text.rfind(sep, 0, limit) for sep in "，；。、")
-    return (text[:cut] if cut >= limit // 2 else text[:limit]).rstrip("，；。、") + "…"
+    # Normalised asks carry ASCII punctuation ("…撤并,那十几个孩子…"): cut there too.
+    cut = max(text.rfind(sep, 0, limit) for sep in "，；。、,;? ")
+    return (text[:cut] if cut >= limit // 2 else text[:limit]).rstrip("，；。、,;? ") + "…"
 
 
 def _clean_point(text: str) -> str:
@@ -77,15 +78,19 @@ def _emergency_lines(answer: Answer) -> list[str]:
 
 
 def _contact_lines(answer: Answer) -> list[str]:
-    """📞 one line per office with a known number; the others together, with the hotline."""
-    lines = [f"📞 {e(c.name)} {e(c.phone)}" for c in answer.contacts if c.phone]
+    """In the contacts' order (the town first): 📞 each office with a known number, 📍 where to go in the
+    town without one; then the departments without a number together, with the hotline."""
     # In danger the emergency line is the number to call: a second, office-hours hotline under it
     # would only compete with it.
+    lines = []
+    for c in answer.contacts:
+        if c.phone:
+            lines.append(f"📞 {e(c.name)} {e(c.phone)}")
+        elif c.name == TOWN_CONTACT and answer.emergency is None:
+            lines.append(TOWN_WALK_IN.format(village=TOWN_VILLAGE if c.village else "",
+                                             hotline=TOWN_HOTLINE.format(number=e(c.fallback)) if c.fallback else "。"))
     if answer.emergency is not None:
         return lines
-    town = [c for c in answer.contacts if c.name == TOWN_CONTACT and not c.phone]
-    if town:
-        lines.append(TOWN_WALK_IN.format(hotline=TOWN_HOTLINE.format(number=e(town[0].fallback)) if town[0].fallback else "。"))
     unknown = [c for c in answer.contacts if not c.phone and c.fallback and c.name != TOWN_CONTACT]
     police = [c for c in unknown if c.fallback == POLICE]
     if police:
@@ -132,7 +137,7 @@ def list_answer_lines(answer: Answer, duty_of) -> list[str]:
              f" · {e(LIST_BADGE[duty.list].split()[1])} · {e(duty.category)}"]
     # The matter's parts, one per line, only where the 归谁管 line could not name them all: else the
     # block repeats that line (a black-box review read it as clutter).
-    if (answer.matter is not None and len({p.who for p in answer.matter.parts}) > 1
+    if (answer.matter is not None and answer.emergency is None and len({p.who for p in answer.matter.parts}) > 1
             and any(p.short not in answer.who for p in answer.matter.parts)):
         lines += _matter_lines(answer, duty_of)
     lines += _town_part(duty, best, answer.emergency is not None, answer.text)

@@ -176,10 +176,11 @@ WEB_BAD_METHOD = "不支持这种请求方式。"
 WEB_WRONG_KEYS = "访问密钥错了太多次，请过 {seconds} 秒再试，或找镇里管理员要新的链接。"
 
 # Where to go for the town's own work (or its part of a city department's) while the admins have not
-# filled in the town's number: the 便民服务中心 the list has the town run (basic-107), or the village
-# first. The hotline clause is added for the town's own work (the town takes 12345's tickets, basic-109).
-TOWN_WALK_IN = "📍 找镇里：卧牛河镇便民服务中心一站式办理、帮办代办，也可以先问本村村委会或网格员{hotline}"
-TOWN_HOTLINE = "；镇里电话还没录入，可拨 {number}，工单会转到镇里。"
+# filled in the town's number: the town government (its 便民服务中心, basic-107), the village first for
+# villagers' matters, and for the town's own work the hotline whose tickets the town takes (basic-109).
+TOWN_WALK_IN = "📍 找镇里：卧牛河镇政府（便民服务中心）{village}{hotline}"
+TOWN_VILLAGE = "，也可以先问本村村委会或网格员"
+TOWN_HOTLINE = "；镇里电话还没录入，可拨 {number} 政务服务便民热线反映，辖区工单由镇里接办。"
 
 # Under a message that raised several matters, for an ask that could not be pinned down among them.
-UNSURE_ASK = "和别的事放在一起没能查准。如果这是另一件事，请把它单独发来再问一次。"
+UNSURE_ASK = "这一句没能确定是哪件事。如果要问的是另一件事，请说具体些（什么事、在哪儿、涉及谁），单独发一条再问。"

@@ -40,7 +40,8 @@ _ANNOUNCE = re.compile(r"^.{0,12}?(?:[两俩几三2-3](?:个|件)?(?:事|问题)
 _ASKING = re.compile(r"[？?]|吗|呢|咋|怎么|怎样|谁|哪|啥|什么|多少|多久|几[个时点天号月年回次]|能不能|可不可以|行不行|"
                      r"是不是|有没有|[不没]$")
 # Time words say when, not what: "今年交多少" leans on the ask before it.
-_FILLER = re.compile(r"时候|有人|今年|去年|明年|每年|现在|这个月|[俺我咱你他她它们的了来去给找问下一个要能还是都也这那就不没呀啊吧呢嘛得该让]")
+# "打哪个电话" asks how to reach whoever handles what came before: a phone says whom, not what.
+_FILLER = re.compile(r"时候|有人|今年|去年|明年|每年|现在|这个月|电话|号码|[俺我咱你他她它们的了来去给找问下一个要能还是都也这那就不没呀啊吧呢嘛得该让]")
 _MEANINGFUL = re.compile(r"[\u3400-\u9fffA-Za-z0-9]")
 
 

@@ -256,18 +256,20 @@ class Searcher:
             elif self.config.ask_note_unsure:
                 unsure.setdefault(key, ask)
         whole_key = self._answer_key(whole)
-        # An ask whose answer is given by another (or by the whole) is that matter's detail.
-        unsure_asks = [ask for key, ask in unsure.items() if key not in found and key != whole_key]
         if len(found) < 2 or (long and whole_key is not None and whole_key not in found):
-            # Named only beside an ask that did find its answer: with none, the message's answer is
-            # the whole's, and its pieces are likely its details.
-            return replace(whole, unsure_asks=unsure_asks) if unsure_asks and found and not long else whole
+            # The whole answers alone. Its unsure asks are named only where that answer is an ask's
+            # own (the rest of the message is then other matters, not this one's details), and not
+            # in long stories.
+            named = [ask for key, ask in unsure.items() if key != whole_key]
+            return replace(whole, unsure_asks=named) if named and whole_key in found and not long else whole
+        # An ask whose answer is given by another is that matter's detail.
+        named = [ask for key, ask in unsure.items() if key not in found]
         (lead_key, lead), *others = found.items()
         first_ask = lead.text
         if lead_key == whole_key:
             lead = whole
         return replace(lead, query=whole.query, text=first_ask, note=whole.note, urgency=whole.urgency,
-                       others=[result for _, result in others], unsure_asks=unsure_asks)
+                       others=[result for _, result in others], unsure_asks=named)
 
     def _answer_key(self, result: SearchResult) -> str | None:
         """What an answer is about: its item's matter (or item), its referral; None for "not found"."""

@@ -34,6 +34,7 @@ def test_a_message_is_cut_where_a_new_ask_starts(text, asks):
     "咋办？",
     "俺问个事 低保咋办",
     "城乡居民养老保险在哪交 今年交多少",  # a time word says when, not what
+    "林子有人偷着砍树 好几天了 打哪个电话",  # a phone says whom to reach, not what about
 ])
 def test_a_message_of_one_ask_stays_whole(text):
     assert split_asks(text) == [text]
@@ -121,6 +122,19 @@ def test_one_answer_stands_when_the_asks_are_not_separate_sure_matters(second, n
     assert searcher.searched == [MESSAGE, "停电了", "自来水也不来"], "the asks were searched"
     searcher.config = SearchConfig(ask_note_unsure=False)
     assert searcher.search(MESSAGE) is whole, "switched off: the whole as it was"
+
+
+def test_unsure_asks_are_named_only_beside_an_answer_that_is_an_asks_own():
+    """The whole answers X while the one sure ask found Y: naming the unsure one would drop Y without
+    a word and put the answer's own detail up as another matter (found in review)."""
+    unsure = reading("list", "basic-052", confidence=0.5, text="自来水也不来")
+    sure_other = reading("list", "basic-099", confidence=0.9, text="停电了")
+    whole = reading("list", "basic-077", nearest=NEAR + ("basic-099",))
+    got = stub_searcher(whole, {"停电了": sure_other, "自来水也不来": unsure}).search(MESSAGE)
+    assert got is whole and not got.unsure_asks
+    agreeing = reading("list", "basic-077", confidence=0.9, text="停电了")
+    got = stub_searcher(whole, {"停电了": agreeing, "自来水也不来": unsure}).search(MESSAGE)
+    assert got.unsure_asks == ["自来水也不来"]
 
 
 def test_the_bars_and_the_nearest_check_are_what_let_an_ask_through():
