@@ -222,18 +222,30 @@ class QuestionLog:
             raise
         return conn
 
-    def _migrate(self, conn: sqlite3.Connection) -> None:
-        """Bring an older file up to SCHEMA_VERSION (PRAGMA user_version), in one transaction."""
+    @staticmethod
+    def _version(conn: sqlite3.Connection) -> tuple[int, bool]:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
-        has_table = conn.execute("SELECT 1 FROM sqlite_master WHERE name='questions'").fetchone()
+        has_table = conn.execute("SELECT 1 FROM sqlite_master WHERE name='questions'").fetchone() is not None
         if version == 0 and has_table:
             version = 1  # files written before the version was recorded
+        return version, has_table
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        """Bring an older file up to SCHEMA_VERSION (PRAGMA user_version), in one transaction."""
+        version, has_table = self._version(conn)
         if version == SCHEMA_VERSION:
             return
         if version > SCHEMA_VERSION:
             raise sqlite3.DatabaseError(f"the question log {self.path} is from a newer version ({version})")
         conn.execute("BEGIN IMMEDIATE")
         try:
+            # Read again under the lock: another process may have created or migrated the file
+            # between the first reading and now (two processes starting on a new log together
+            # both saw no version, then one saw the other's table and altered it again).
+            version, has_table = self._version(conn)
+            if version == SCHEMA_VERSION:
+                conn.execute("COMMIT")
+                return
             if has_table:
                 for step in range(version, SCHEMA_VERSION):
                     for statement in MIGRATIONS[step]:

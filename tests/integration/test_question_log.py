@@ -142,6 +142,19 @@ def test_an_old_log_file_is_migrated(tmp_path):
     assert rec(qlog, 1, "新的", True, ["basic-001"]) is not None
 
 
+def test_a_log_another_process_just_created_is_not_migrated_again(tmp_path, monkeypatch):
+    """Two processes opening a new log together: one read "no version" before the other committed the
+    new schema and then, seeing its table, took it for an old file to alter (CI: "duplicate column
+    name: token", the process left without a log). The version is read again under the lock."""
+    path = tmp_path / "q.sqlite3"
+    QuestionLog(path, salt="s")  # the other process: the file is created at the current version
+    readings = iter([(1, True)])  # what this process read before taking the lock: an old file, so it seemed
+    real = QuestionLog._version
+    monkeypatch.setattr(QuestionLog, "_version", staticmethod(lambda conn: next(readings, None) or real(conn)))
+    qlog = QuestionLog(path, salt="s")
+    assert qlog._conn is not None and rec(qlog, 1, "低保", True, ["basic-052"]) is not None
+
+
 def test_two_writers_on_one_file_keep_every_row(tmp_path):
     """The bot and the web server each have their own connection to the same log."""
     path = tmp_path / "q.sqlite3"
