@@ -60,7 +60,8 @@ class ContactLine:
     name: str
     phone: str  # "" when the admins have not filled it in
     fallback: str = ""  # e.g. "12345" for a city department without a phone
-    village: bool = False  # the town without a phone: the village committee or grid worker may be asked first
+    walk_in: bool = False  # a town office without a phone: the reply says where to go instead (📍)
+    village: bool = False  # the village committee or grid worker may be asked first
 
 
 @dataclass

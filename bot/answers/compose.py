@@ -4,6 +4,7 @@ Pure data in, data out: no markup here (see render.py) and no search (see bot/re
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 
 from bot.answers.answer import (
@@ -26,6 +27,8 @@ CITY_HOTLINE = "12345"  # 政务服务便民热线: where a city department's ow
 POLICE_OFFICE = "公安"
 POLICE = "110"
 TOWN_CONTACT = "卧牛河镇人民政府"
+TOWN_PREFIX = "卧牛河镇"  # the town's own offices in contacts.tsv
+ITEM_ID = re.compile(r"(?<![A-Za-z0-9])(?:basic|coop|returned)-\d{3}(?![0-9])")
 SERVICE_CENTRE = "卧牛河镇便民服务中心"  # basic-107: its number stands in for the town's when only it is filled in
 PARTY_CATEGORY = "党的建设"  # party and discipline work: not a matter to take to the village committee or 12345
 MAX_ALTERNATIVES = 3
@@ -52,6 +55,13 @@ class Knowledge:
     def __post_init__(self) -> None:
         self.matter_of = {item: m for m in self.matters for item in m.items}
         self.contact_by_name = {c.name: c for c in self.contacts}
+        # A town office whose 备注 names items ("basic-061：受理调解申请…") is where the town does them
+        # (卧牛河镇人民调解委员会 for mediation, 卧牛河镇纪委 for discipline): the first such office wins.
+        self.town_office_of: dict[str, Contact] = {}
+        for c in self.contacts:
+            if c.name.startswith(TOWN_PREFIX) and c.name != TOWN_CONTACT:
+                for item in ITEM_ID.findall(c.note):
+                    self.town_office_of.setdefault(item, c)
 
 
 def short_of(duty: Duty, shorts: dict[str, str]) -> str:
@@ -105,27 +115,31 @@ def _departments_named(best: Match) -> list[str]:
     return duty.departments_first(best.matched_department if best.department_led else "")
 
 
-def _town_walk_in(best: Match) -> ContactLine | None:
+def _town_walk_in(best: Match, knowledge: Knowledge) -> ContactLine | None:
     """Where to go for the town's own work or its part of a city department's while no town number is
-    filled in (a black-box review found every 🟢 answer without a place or a number): the town
-    government, and the village committee first for villagers' matters; 12345 for the town's own
-    work (the town takes the hotline's tickets in its area, basic-109), except party and discipline
-    work ("report a village cadre to the village committee" would be wrong)."""
+    filled in (a black-box review found every 🟢 answer without a place or a number): the item's own
+    town office where the contacts name one (调解委员会, 纪委 …), else the town government; the
+    village committee first for villagers' matters; 12345 for the town's own work (the town takes the
+    hotline's tickets in its area, basic-109), except party and discipline work ("report a village
+    cadre to the village committee" would be wrong)."""
     duty = best.duty
     if duty is None or duty.list not in ("basic", "coop"):
         return None
+    office = knowledge.town_office_of.get(duty.id)
     villagers = duty.category != PARTY_CATEGORY
-    return ContactLine(TOWN_CONTACT, "", CITY_HOTLINE if duty.list == "basic" and villagers else "", villagers)
+    return ContactLine(office.name if office else TOWN_CONTACT, "",
+                       CITY_HOTLINE if duty.list == "basic" and villagers else "", walk_in=True, village=villagers)
 
 
 def contact_lines(names: list[str], knowledge: Knowledge, town: bool,
                   walk_in: ContactLine | None = None) -> list[ContactLine]:
-    """📞 lines, the town first: the town's number (or its 便民服务中心's) when known, else `walk_in`
-    (where to go); then each department with its number or 12345."""
+    """📞 lines, the town first: the item's town office's number, else the town's (or its
+    便民服务中心's) when known, else `walk_in` (where to go); then each department with its number
+    or 12345."""
     lines = []
     if town:
-        office = next((c for c in (knowledge.contact_by_name.get(n) for n in (TOWN_CONTACT, SERVICE_CENTRE))
-                       if c is not None and c.phone), None)
+        tried = ([walk_in.name] if walk_in is not None and walk_in.name != TOWN_CONTACT else []) + [TOWN_CONTACT, SERVICE_CENTRE]
+        office = next((c for c in (knowledge.contact_by_name.get(n) for n in tried) if c is not None and c.phone), None)
         if office is not None:
             lines.append(ContactLine(office.name, office.phone))
         elif walk_in is not None:
@@ -196,7 +210,7 @@ def compose(result: SearchResult, knowledge: Knowledge, duty_of) -> Answer:
         in_matter = set(answer.matter.items) if answer.matter else {best.id}
         answer.alternatives = alternatives(result, in_matter | {best.id})
         town = best.list != "returned" or any(p.list != "returned" for p in (answer.matter.parts if answer.matter else ()))
-        answer.contacts = contact_lines(_departments_named(best), knowledge, town, _town_walk_in(best))
+        answer.contacts = contact_lines(_departments_named(best), knowledge, town, _town_walk_in(best, knowledge))
     else:
         answer.alternatives = alternatives(result, set())
     for m in answer.alternatives:
@@ -207,9 +221,9 @@ def compose(result: SearchResult, knowledge: Knowledge, duty_of) -> Answer:
     answer.others = [replace(compose(replace(other, query=other.text), knowledge, duty_of), alternatives=[])
                      for other in result.others]
     # Where to go in the town is said once, under the first answer that needs it.
-    said = any(c.name == TOWN_CONTACT and not c.phone for c in answer.contacts)
+    said = any(c.walk_in and c.name == TOWN_CONTACT for c in answer.contacts)
     for other in answer.others:
-        walk_ins = [c for c in other.contacts if c.name == TOWN_CONTACT and not c.phone]
+        walk_ins = [c for c in other.contacts if c.walk_in and c.name == TOWN_CONTACT]
         if said:
             other.contacts = [c for c in other.contacts if c not in walk_ins]
         said = said or bool(walk_ins)

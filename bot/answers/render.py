@@ -10,7 +10,7 @@ import re
 from bot.answers.answer import Answer
 from bot.answers.compose import POLICE, TOWN_CONTACT
 from bot.answers.roles import who_part
-from bot.answers.texts import TOWN_HOTLINE, TOWN_VILLAGE, TOWN_WALK_IN, UNSURE_ASK
+from bot.answers.texts import TOWN_HOTLINE, TOWN_PLACE, TOWN_VILLAGE, TOWN_WALK_IN, UNSURE_ASK
 from bot.corpus.model import Duty
 from bot.retrieval.searcher import Match
 
@@ -86,12 +86,13 @@ def _contact_lines(answer: Answer) -> list[str]:
     for c in answer.contacts:
         if c.phone:
             lines.append(f"📞 {e(c.name)} {e(c.phone)}")
-        elif c.name == TOWN_CONTACT and answer.emergency is None:
-            lines.append(TOWN_WALK_IN.format(village=TOWN_VILLAGE if c.village else "",
+        elif c.walk_in and answer.emergency is None:
+            place = TOWN_PLACE if c.name == TOWN_CONTACT else e(c.name)
+            lines.append(TOWN_WALK_IN.format(place=place, village=TOWN_VILLAGE if c.village else "",
                                              hotline=TOWN_HOTLINE.format(number=e(c.fallback)) if c.fallback else "。"))
     if answer.emergency is not None:
         return lines
-    unknown = [c for c in answer.contacts if not c.phone and c.fallback and c.name != TOWN_CONTACT]
+    unknown = [c for c in answer.contacts if not c.phone and c.fallback and not c.walk_in]
     police = [c for c in unknown if c.fallback == POLICE]
     if police:
         lines.append(f"📞 {e(police[0].name)}：报案打 {POLICE}，办证办事到当地派出所")

@@ -178,7 +178,8 @@ WEB_WRONG_KEYS = "访问密钥错了太多次，请过 {seconds} 秒再试，或
 # Where to go for the town's own work (or its part of a city department's) while the admins have not
 # filled in the town's number: the town government (its 便民服务中心, basic-107), the village first for
 # villagers' matters, and for the town's own work the hotline whose tickets the town takes (basic-109).
-TOWN_WALK_IN = "📍 找镇里：卧牛河镇政府（便民服务中心）{village}{hotline}"
+TOWN_WALK_IN = "📍 找镇里：{place}{village}{hotline}"
+TOWN_PLACE = "卧牛河镇政府（便民服务中心）"  # where an item names no town office of its own
 TOWN_VILLAGE = "，也可以先问本村村委会或网格员"
 TOWN_HOTLINE = "；镇里电话还没录入，可拨 {number} 政务服务便民热线反映，辖区工单由镇里接办。"
 

@@ -240,6 +240,9 @@ def test_the_towns_work_says_where_to_go_until_its_number_is_filled_in(index_set
     for gone in ("冒领的高龄津贴谁去追缴", "身份证丢了 上哪补"):  # taken back: the city, not the town
         assert "找镇里" not in to_plain(format_answer(engine.ask(gone)))
     assert "找镇里" not in to_plain(format_answer(engine.ask("后山着火了 烟老大了")))  # the alarm is what to do
+    mediation = to_plain(format_answer(engine.ask("邻居盖仓房占了俺家宅基地 吵好几回了 谁给调解")))
+    assert "📍 找镇里：卧牛河镇人民调解委员会，也可以先问本村村委会或网格员" in mediation  # its own office
+    assert "📍 找镇里：卧牛河镇纪委。" in to_plain(format_answer(engine.ask("纪委举报村干部贪污 找谁")))
     two = to_plain(format_answer(engine.ask("低保咋申请 还有高龄补贴咋领")))
     assert "➕ 另外" in two and two.count("📍 找镇里") == 1, "where to go in the town is said once"
 
@@ -248,6 +251,9 @@ def test_the_towns_work_says_where_to_go_until_its_number_is_filled_in(index_set
                  for line in contacts.read_text(encoding="utf-8").splitlines()]
         contacts.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
+    fill("卧牛河镇人民调解委员会", "0470-3333333")
+    mediation = to_plain(format_answer(engine.ask("邻居盖仓房占了俺家宅基地 吵好几回了 谁给调解")))
+    assert "📞 卧牛河镇人民调解委员会 0470-3333333" in mediation and "找镇里" not in mediation
     fill("卧牛河镇便民服务中心", "0470-2222222")  # only the centre's number: it stands in for the town's
     assert "📞 卧牛河镇便民服务中心 0470-2222222" in to_plain(format_answer(engine.ask("低保谁审批")))
     fill("卧牛河镇人民政府", "0470-1111111")

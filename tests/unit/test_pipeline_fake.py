@@ -171,6 +171,18 @@ def test_compose_a_matter_lists_the_town_first_and_says_the_answering_items_part
     assert data["matches"][0]["short"] == "高龄津贴追缴"
 
 
+def test_a_town_office_is_tied_to_the_items_its_note_names():
+    knowledge = Knowledge(contacts=[
+        Contact("卧牛河镇人民政府", note="凡本镇承担的 basic-001 等事项统一对应本行"),  # the town itself: the default
+        Contact("卧牛河镇综合行政执法队", note="coop-059、coop-065提到的执法队，承担basic-060镇行政执法"),
+        Contact("卧牛河镇纪委", note="basic-017：监督执纪问责"),
+        Contact("市民政局", note="清单涉及coop-010"),  # a city department is not a town office
+    ])
+    assert {i: c.name for i, c in knowledge.town_office_of.items()} == {
+        "coop-059": "卧牛河镇综合行政执法队", "coop-065": "卧牛河镇综合行政执法队",
+        "basic-060": "卧牛河镇综合行政执法队", "basic-017": "卧牛河镇纪委"}
+
+
 def test_city_department_without_a_phone_offers_12345(fake_searcher):
     result = fake_searcher.search("高龄津贴追缴")
     result.kind = "list"
