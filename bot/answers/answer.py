@@ -123,8 +123,7 @@ class Answer:
     def _match_json(self, m: Match) -> dict:
         data = m.to_json()
         if m.duty is not None:  # the town's part in one phrase, as ask.py --json always gave it
-            first = m.matched_department if m.department_led else ""
-            data["town_role"] = town_role(m.duty, first, m.penalty)
+            data["town_role"] = town_role(m.duty, m.lead_department, m.penalty)
         data["short"] = self.short(m.id, m.title)
         return data
 

@@ -86,8 +86,7 @@ def who_line(best: Match, matter: MatterAnswer | None, knowledge: Knowledge) -> 
     """归谁管 in one line: the best item's part; for a matter, who does which part, the town's first."""
     duty = best.duty
     assert duty is not None
-    first = best.matched_department if best.department_led else ""
-    own = who_part(duty, first)
+    own = who_part(duty, best.lead_department)
     if matter is None or len(matter.parts) < 2:
         return own
     # Group the matter's items by whose they are: the answering item's part first (a black-box review
@@ -112,7 +111,7 @@ def _departments_named(best: Match) -> list[str]:
     duty = best.duty
     if duty is None or duty.discontinued:
         return []
-    return duty.departments_first(best.matched_department if best.department_led else "")
+    return duty.departments_first(best.lead_department)
 
 
 def _town_walk_in(best: Match, knowledge: Knowledge) -> ContactLine | None:
@@ -138,7 +137,7 @@ def contact_lines(names: list[str], knowledge: Knowledge, town: bool,
     or 12345."""
     lines = []
     if town:
-        tried = ([walk_in.name] if walk_in is not None and walk_in.name != TOWN_CONTACT else []) + [TOWN_CONTACT, SERVICE_CENTRE]
+        tried = ([walk_in.name] if walk_in is not None else []) + [TOWN_CONTACT, SERVICE_CENTRE]
         office = next((c for c in (knowledge.contact_by_name.get(n) for n in tried) if c is not None and c.phone), None)
         if office is not None:
             lines.append(ContactLine(office.name, office.phone))
@@ -205,8 +204,8 @@ def compose(result: SearchResult, knowledge: Knowledge, duty_of) -> Answer:
             # Under the alarm "（镇里不再负责）" reads as "not our business" to someone frightened
             # (black-box review); who takes it is what matters, and not the matter's other parts.
             answer.who = f"{lead(list(best.duty.departments))}负责"
-        else:
-            answer.who = who_part(best.duty, best.matched_department if best.department_led else "")
+        else:  # the answering item's part alone, not the matter's
+            answer.who = who_line(best, None, knowledge)
         in_matter = set(answer.matter.items) if answer.matter else {best.id}
         answer.alternatives = alternatives(result, in_matter | {best.id})
         town = best.list != "returned" or any(p.list != "returned" for p in (answer.matter.parts if answer.matter else ()))

@@ -165,6 +165,11 @@ def _body(answer: Answer, duty_of, browse: str) -> list[str]:
     return ["<b>归谁管：</b>卧牛河镇履职事项清单里没有找到对应的事项。", e(NOT_FOUND_HINT.format(browse=browse))]
 
 
+def _another_ask(ask: str) -> str:
+    """The heading of another matter of the message: its ask, quoted short."""
+    return f"➕ <b>另外，{e(shorten(ask, ASK_LIMIT).rstrip('？?！!，,。 '))}：</b>\n"
+
+
 def format_answer(answer: Answer, duty_of=None, buttons: bool = True, browse: str = BROWSE_BY_COMMAND) -> str:
     """The reply to a question, in Telegram HTML; without buttons the alternatives are listed.
 
@@ -188,11 +193,9 @@ def format_answer(answer: Answer, duty_of=None, buttons: bool = True, browse: st
             parts.append("也可能相关：\n" + "\n".join(
                 f"• {e(answer.short(m.id, shorten(m.title, 20)))}（{e(m.id)}）" for m in answer.alternatives))
     for other in answer.others:  # a message that raised several matters: each one's answer
-        asked = shorten(other.question, ASK_LIMIT).rstrip("？?！!，,。 ")
-        parts.append(f"➕ <b>另外，{e(asked)}：</b>\n" + "\n\n".join(_body(other, duty_of, browse)))
+        parts.append(_another_ask(other.question) + "\n\n".join(_body(other, duty_of, browse)))
     for ask in answer.unsure_asks:  # a matter of its own the search could not pin down in company
-        asked = shorten(ask, ASK_LIMIT).rstrip("？?！!，,。 ")
-        parts.append(f"➕ <b>另外，{e(asked)}：</b>\n{UNSURE_ASK}")
+        parts.append(_another_ask(ask) + UNSURE_ASK)
     return "\n\n".join(parts)
 
 

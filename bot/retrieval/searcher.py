@@ -80,6 +80,11 @@ class Match:
                    departments=list(duty.departments), matched=duty.display_title, matched_kind="title",
                    town_points=duty.town_duties[:2] if duty.list == "coop" else [], duty=duty)
 
+    @property
+    def lead_department(self) -> str:
+        """The department named first for this match: the matched section where it led, else none."""
+        return self.matched_department if self.department_led else ""
+
     def to_json(self) -> dict:
         return {
             "id": self.id, "score": round(float(self.score), 4), "list": self.list, "title": self.title,
