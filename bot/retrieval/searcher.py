@@ -53,6 +53,9 @@ class SearchConfig:
     # An ask of its own that the decision is not sure enough of is named in the reply ("send it
     # alone") instead of dropped without a word.
     ask_note_unsure: bool = True
+    # An unsure ask whose answer the whole message gives too is sure enough beside another, sure
+    # ask: both are answered (the whole alone would drop the sure one).
+    ask_whole_confirms: bool = True
 
 
 @dataclass
@@ -240,7 +243,7 @@ class Searcher:
         if len(asks) < 2:
             return whole
         found: dict[str, SearchResult] = {}
-        unsure: dict[str, str] = {}  # answer key -> the ask
+        unsure: dict[str, SearchResult] = {}  # answer key -> the ask's reading
         # "低保咋申请 还有家里着火了 快来人": the other ask dilutes the fire below the alarm. In a short
         # message an ask's danger counts where the whole sounded somewhat urgent (as a long
         # message's ask is read), or where the ask alone is all but certain of it ("家里着火了 还有
@@ -258,17 +261,24 @@ class Searcher:
                 continue
             if self._stands_alone(result):
                 found[key] = result
-            elif self.config.ask_note_unsure:
-                unsure.setdefault(key, ask)
+            else:
+                unsure.setdefault(key, result)
         whole_key = self._answer_key(whole)
+        if (self.config.ask_whole_confirms and not long and found and whole_key in unsure
+                and whole_key not in found):
+            # "俺家地让邻居多占了两垄 咋整啊 还有孩子考上大学了…能申请啥不": the whole reads the
+            # student-aid ask, which alone was unsure, and would drop the sure mediation ask.
+            found[whole_key] = unsure.pop(whole_key)
+            found = dict(sorted(found.items(), key=lambda entry: asks.index(entry[1].text)))
+        notes = {key: result.text for key, result in unsure.items()} if self.config.ask_note_unsure else {}
         if len(found) < 2 or (long and whole_key is not None and whole_key not in found):
             # The whole answers alone. Its unsure asks are named only where that answer is an ask's
             # own (the rest of the message is then other matters, not this one's details), and not
             # in long stories.
-            named = [ask for key, ask in unsure.items() if key != whole_key]
+            named = [ask for key, ask in notes.items() if key != whole_key]
             return replace(whole, unsure_asks=named) if named and whole_key in found and not long else whole
         # An ask whose answer is given by another is that matter's detail.
-        named = [ask for key, ask in unsure.items() if key not in found]
+        named = [ask for key, ask in notes.items() if key not in found]
         (lead_key, lead), *others = found.items()
         first_ask = lead.text
         if lead_key == whole_key:

@@ -19,7 +19,7 @@ flagged and false alarms: each ask is read for danger too.
 Run from the project folder after scripts/build_index.py:
     .venv/bin/python docs/experiments/multi_matter.py [../shared/eval/dev.jsonl ../shared/eval/life-dev.jsonl ...]
     .venv/bin/python docs/experiments/multi_matter.py --timing   # answer time on the set, split off and on
-    .venv/bin/python docs/experiments/multi_matter.py --notes [sets…]  # unsure asks named or dropped, only
+    .venv/bin/python docs/experiments/multi_matter.py --notes [sets…]  # only the readings of unsure asks
 """
 import json
 import sys
@@ -39,10 +39,11 @@ base = open_searcher(Settings.from_env())
 
 
 def variant(split: bool, bar: float = 0.8, nearest: bool = True, alarm: float = base.config.ask_alarm,
-            note: bool = True) -> Searcher:
+            note: bool = True, confirm: bool = True) -> Searcher:
     return Searcher(base.index, base.embedder,
                     replace(base.config, split_asks=split, ask_min_confidence=bar, ask_min_referral=bar,
-                            ask_among_nearest=nearest, ask_alarm=alarm, ask_note_unsure=note))
+                            ask_among_nearest=nearest, ask_alarm=alarm, ask_note_unsure=note,
+                            ask_whole_confirms=confirm))
 
 
 def parts_of(result):
@@ -149,10 +150,12 @@ def main() -> None:
                  variant(True, 0.8, alarm=1.01)),
                 ("split, bar 0.8, an ask's danger from its urgency 0.95", variant(True, 0.8, alarm=0.95)),
                 ("split, bar 0.8, unsure asks dropped without a word (before the fifteenth session)",
-                 variant(True, 0.8, note=False))]
-    if "--notes" in sys.argv:  # only the two readings of unsure asks
+                 variant(True, 0.8, note=False)),
+                ("split, bar 0.8, an unsure ask the whole answers is not answered beside a sure one "
+                 "(before the sixteenth session)", variant(True, 0.8, confirm=False))]
+    if "--notes" in sys.argv:  # only the readings of unsure asks
         sys.argv.remove("--notes")
-        variants = variants[3:4] + variants[-1:]
+        variants = variants[3:4] + variants[-2:]
     for set_name in sys.argv[1:]:
         singles[Path(set_name).stem] = load_eval(Path(set_name))
     for name, searcher in variants:

@@ -137,6 +137,23 @@ def test_unsure_asks_are_named_only_beside_an_answer_that_is_an_asks_own():
     assert got.unsure_asks == ["自来水也不来"]
 
 
+def test_an_unsure_ask_the_whole_answers_too_is_answered_beside_a_sure_one_in_message_order():
+    """"俺家地让邻居多占了两垄 咋整啊 还有孩子考上大学了…能申请啥不": the whole found the student-aid
+    matter its ask alone was unsure of; answering the whole alone dropped the sure mediation ask."""
+    sure = reading("list", "basic-061", confidence=0.99, text="停电了")
+    unsure = reading("list", "basic-052", confidence=0.5, text="自来水也不来")
+    whole = reading("list", "basic-052", nearest=NEAR + ("basic-061",))
+    searcher = stub_searcher(whole, {"停电了": sure, "自来水也不来": unsure})
+    got = searcher.search(MESSAGE)
+    assert got.matches[0].id == "basic-061" and got.text == "停电了", "the sure ask first, as asked"
+    assert [(o.matches[0].id, o.text) for o in got.others] == [("basic-052", "自来水也不来")]
+    assert not got.unsure_asks, "answered, not named"
+    searcher.config = SearchConfig(ask_whole_confirms=False)
+    assert searcher.search(MESSAGE) is whole, "switched off: the whole alone, as before"
+    alone = stub_searcher(whole, {"停电了": reading("none", text="停电了"), "自来水也不来": unsure})
+    assert alone.search(MESSAGE) is whole, "no sure ask beside it: the whole answers alone"
+
+
 def test_the_bars_and_the_nearest_check_are_what_let_an_ask_through():
     sure = reading("list", "basic-052", confidence=0.8, text="自来水也不来")
     got = stub_searcher(reading("list", "basic-077"), {"停电了": reading("list", "basic-077", text="停电了"),
