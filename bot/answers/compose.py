@@ -73,12 +73,18 @@ def short_name(duty: Duty, knowledge: Knowledge) -> str:
     return short_of(duty, knowledge.shorts)
 
 
-def _matter(best: Duty, knowledge: Knowledge, duty_of) -> MatterAnswer | None:
+def _matter(best: Duty, knowledge: Knowledge, duty_of, near: set[str]) -> MatterAnswer | None:
+    """The best item's matter: all its items, and as parts to show those the question came near.
+
+    A black-box review read "归市住房和城乡建设局：户外广告张贴审批…" and five such lines above the
+    answer to "垃圾好几天没人拉了" as burying it: a part the question is not near is not its matter's
+    answer ("宅基地谁管" is near both the town's approval and the city's registration)."""
     matter = knowledge.matter_of.get(best.id)
     if matter is None:
         return None
     duties = town_first([d for d in (duty_of(i) for i in matter.items) if d is not None])
-    parts = tuple(MatterPart(d.id, short_name(d, knowledge), d.list, who_part(d)) for d in duties)
+    parts = tuple(MatterPart(d.id, short_name(d, knowledge), d.list, who_part(d))
+                  for d in duties if d.id in near or d.id == best.id)
     return MatterAnswer(matter.name, tuple(d.id for d in duties), parts)
 
 
@@ -197,7 +203,8 @@ def compose(result: SearchResult, knowledge: Knowledge, duty_of) -> Answer:
     elif result.kind == "list":
         best = result.matches[0]
         assert best.duty is not None  # the searcher describes every match with its item
-        answer.matter = _matter(best.duty, knowledge, duty_of)
+        near = {m.id for m in result.matches if best.score - m.score <= ALTERNATIVE_GAP}
+        answer.matter = _matter(best.duty, knowledge, duty_of, near)
         if answer.emergency is None:
             answer.who = who_line(best, answer.matter, knowledge)
         elif best.list == "returned" and best.duty.departments and not best.duty.discontinued:

@@ -161,10 +161,16 @@ def test_compose_a_matter_lists_the_town_first_and_says_the_answering_items_part
     knowledge = Knowledge(shorts={"basic-001": "低保审核", "returned-001": "高龄津贴追缴"},
                           matters=[Matter("低保与津贴", ("returned-001", "basic-001"))],
                           contacts=[Contact("市民政局", "0470-1234567")])
+    best, town = result.matches[0], next(m for m in result.matches if m.id == "basic-001")
+    town.score = best.score - 0.01  # the question came near the matter's other part too
     answer = compose(result, knowledge, fake_searcher.duty)
     assert answer.matter is not None and answer.matter.items == ("basic-001", "returned-001")
     # 归谁管 leads with the part the question is about, the returned item here, then the town's
     assert answer.who.startswith("归市民政局") and answer.who.index("高龄津贴追缴") < answer.who.index("镇里负责：低保审核")
+    town.score = best.score - 0.2  # far from it: the other part is not this question's matter
+    far = compose(result, knowledge, fake_searcher.duty)
+    assert far.who == "归市民政局（镇里不再负责）" and far.matter is not None and [p.id for p in far.matter.parts] == ["returned-001"]
+    assert far.matter.items == answer.matter.items, "the matter's items stay whole (JSON)"
     assert [(c.name, c.phone) for c in answer.contacts] == [("市民政局", "0470-1234567")]
     data = answer.to_json()
     assert data["matter"] == {"name": "低保与津贴", "items": ["basic-001", "returned-001"]}
