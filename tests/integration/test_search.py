@@ -52,6 +52,9 @@ def test_match_describes_the_department_that_matched(searcher):
     assert weather.matched_department == "市气象局" and weather.departments[0] == "市气象局"
     penalty = searcher.search("有人在河堤上盖房子").matches[0]
     assert penalty.matched_kind == "penalty" and penalty.penalty
+    # A section only a hair closer than the town's own duties does not lead (black-box review).
+    flood = searcher.search("汛期快到了 村里防汛要准备啥 谁牵头").matches[0]
+    assert flood.id == "coop-029" and not flood.department_led and flood.departments[0] == "市应急管理局"
 
 
 @pytest.mark.parametrize(
