@@ -551,7 +551,9 @@ def test_a_corrected_question_is_learned_and_then_answered_right(start_bot, tele
     assert searched(question) in proc.stdout and target in proc.stdout and "added 1 question" in proc.stdout
     assert '"source": "learned"' in index_copy.questions_path.read_text(encoding="utf-8").splitlines()[-1]
 
-    [busy, done] = ask(telegram_stub, admin, "/reload", count=2)
+    mark = telegram_stub.mark()  # a rebuild takes about 8 s here, more on a loaded machine
+    telegram_stub.send_text(admin, "/reload")
+    [busy, done] = telegram_stub.wait_messages(admin, 2, mark, timeout=90)
     assert busy.text == texts.RELOADING and "已切换到新索引" in done.text
     [again] = ask(telegram_stub, user, question)
     assert again.text.startswith("<b>归谁管：</b>")
