@@ -83,8 +83,10 @@ def _matter(best: Duty, knowledge: Knowledge, duty_of, near: set[str]) -> Matter
     if matter is None:
         return None
     duties = town_first([d for d in (duty_of(i) for i in matter.items) if d is not None])
-    parts = tuple(MatterPart(d.id, short_name(d, knowledge), d.list, who_part(d))
-                  for d in duties if d.id in near or d.id == best.id)
+    shown = [d for d in duties if d.id in near or d.id == best.id]
+    if 2 * len(shown) > len(duties):  # near most parts: the matter as a whole, so all its parts (the
+        shown = duties  # search's top matches may leave one out)
+    parts = tuple(MatterPart(d.id, short_name(d, knowledge), d.list, who_part(d)) for d in shown)
     return MatterAnswer(matter.name, tuple(d.id for d in duties), parts)
 
 
