@@ -80,6 +80,20 @@ RESPONSIBILITY_TAIL = re.compile(_BEFORE + f"({RESPONSIBILITY_TAILS})" + _AFTER)
 ASKING_TAIL = re.compile(_BEFORE + f"({RESPONSIBILITY_TAILS}|{CALLING_TAILS}|咋处理|怎么处理|谁处理)" + _AFTER)
 
 
+# "要是有人掉冰窟窿里 网格员第一步该干啥": a question that opens with "if" asks what to do should it
+# happen (training, prevention), not for help now; the model, which reads the words of the danger,
+# raised the alarm for it. Not "要是再不来人…" or a message that also cries for help, which a
+# frightened person may open that way.
+HYPOTHETICAL = re.compile(r"^[\s，,。！!？?]*(?:(?:那个|嗯|啊|喂|你好|您好|请问|问一下|问下|我想问)[\s，,。]*)*"
+                          r"(?:要是|如果|假如|假设|假若|倘若|若是|一旦)(?!再|还不|不)")
+CRY_FOR_HELP = re.compile(r"快来|救命|快点|赶紧|赶快|来人")
+
+
+def is_hypothetical(text: str) -> bool:
+    """Whether the question asks what to do should a danger happen ("要是…咋办"), not about one now."""
+    return bool(HYPOTHETICAL.search(text)) and not CRY_FOR_HELP.search(text)
+
+
 def bare_statement(question: str, tail: re.Pattern = ASKING_TAIL) -> str | None:
     """The question without its asking tail, when it has one and something is left."""
     bare = tail.sub("", question).strip()
@@ -206,6 +220,8 @@ class EmergencyModel:
         这归谁管" below the threshold (docs/experiments/emergency_asking_tails.py, variant D).
         """
         kind, urgency = self._detect(qvec, text, embed)
+        if is_hypothetical(text):
+            return None, urgency
         # Only a reading that sounded too calm is retried: one the long-message check turned
         # down (urgent background, calm ask) must not come back through its shorter bare form.
         if kind is not None or embed is None or not SECOND_READ_FROM <= urgency < self.threshold(text):

@@ -174,6 +174,32 @@ def test_danger_read_again_without_its_asking_tail(monkeypatch, text, urgency, f
     assert found == ("forest_fire" if flagged else None)
 
 
+@pytest.mark.parametrize(("text", "hypothetical"), [
+    ("要是有人掉冰窟窿里 网格员第一步该干啥 有没有培训材料", True),  # emergency-dev, calm
+    ("那个 如果家里煤气泄漏了咋办", True),
+    ("一旦发现火情要第一时间报告吗", True),
+    ("要是再不来人火就烧过来了", False),  # a frightened "if nobody comes"
+    ("如果有人掉河里了 快来人啊", False),  # a cry for help
+    ("山上着火了 要是烧到屯子咋整", False),  # the danger is now, the "if" is about what follows
+    ("有人掉冰窟窿里了", False),
+])
+def test_a_question_about_what_to_do_if_it_happened_is_not_danger_now(monkeypatch, text, hypothetical):
+    import numpy as np
+
+    from bot.retrieval import emergency
+
+    assert emergency.is_hypothetical(text) == hypothetical
+
+    class Stub(emergency.EmergencyModel):
+        def _urgency(self, row):
+            return 0.99  # the model alone would raise the alarm for every one of them
+
+    monkeypatch.setattr(emergency, "_features", lambda vectors, texts: np.array([[len(t)] for t in texts], float))
+    model = Stub(detector=None, kind_model=None, kinds=["ice"], thresholds=(0.5, 0.5))  # type: ignore[arg-type]
+    kind, urgency = model.read(np.zeros(1), text, lambda t: np.zeros(1))
+    assert (kind is None) == hypothetical and urgency == 0.99, "the urgency is kept for the other readings"
+
+
 @pytest.mark.parametrize(("text", "bare"), [
     ("俺们屯后山冒烟了 这归谁管啊", "俺们屯后山冒烟了"),  # a lone 这 goes with the tail
     ("那个 村后头草甸子着了 得跟谁说啊", "那个 村后头草甸子着了"),
