@@ -168,8 +168,14 @@ def alternatives(result: SearchResult, skip: set[str]) -> list[Match]:
         return []
     if result.kind != "list" and result.confidence < ALTERNATIVE_MIN_CONFIDENCE:
         return []
-    top = result.matches[0].score
-    return [m for m in result.matches if m.id not in skip and top - m.score <= ALTERNATIVE_GAP][:MAX_ALTERNATIVES]
+    return [m for m in near_best(result.matches) if m.id not in skip][:MAX_ALTERNATIVES]
+
+
+def near_best(matches: list[Match]) -> list[Match]:
+    """The matches the question came about as near as the best (the best among them): worth a tap
+    under the answer, or, in its matter, a part of what was asked."""
+    top = matches[0].score if matches else 0.0
+    return [m for m in matches if top - m.score <= ALTERNATIVE_GAP]
 
 
 def _lead_with_emergency_item(answer: Answer, result: SearchResult, duty_of) -> None:
@@ -205,8 +211,7 @@ def compose(result: SearchResult, knowledge: Knowledge, duty_of) -> Answer:
     elif result.kind == "list":
         best = result.matches[0]
         assert best.duty is not None  # the searcher describes every match with its item
-        near = {m.id for m in result.matches if best.score - m.score <= ALTERNATIVE_GAP}
-        answer.matter = _matter(best.duty, knowledge, duty_of, near)
+        answer.matter = _matter(best.duty, knowledge, duty_of, {m.id for m in near_best(result.matches)})
         if answer.emergency is None:
             answer.who = who_line(best, answer.matter, knowledge)
         elif best.list == "returned" and best.duty.departments and not best.duty.discontinued:

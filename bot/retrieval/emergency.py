@@ -219,9 +219,9 @@ class EmergencyModel:
         thousands of calm everyday questions end that way, so the tail alone pulls "后山冒烟了
         这归谁管" below the threshold (docs/experiments/emergency_asking_tails.py, variant D).
         """
+        if is_hypothetical(text):  # before _detect, which may embed a long message's end for nothing
+            return None, self.probability(qvec, text)
         kind, urgency = self._detect(qvec, text, embed)
-        if is_hypothetical(text):
-            return None, urgency
         # Only a reading that sounded too calm is retried: one the long-message check turned
         # down (urgent background, calm ask) must not come back through its shorter bare form.
         if kind is not None or embed is None or not SECOND_READ_FROM <= urgency < self.threshold(text):

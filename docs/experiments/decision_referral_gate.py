@@ -11,33 +11,19 @@ chosen on held-out utility as there. Run from the project folder (about 5 minute
 rows are cached in /tmp/decision_rows.pkl):
     .venv/bin/python docs/experiments/decision_referral_gate.py
 """
-import pickle
 import sys
-from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, '.')
 sys.path.insert(0, 'scripts')
+sys.path.insert(0, 'docs/experiments')
 import fit_decision as FD  # noqa: E402
+from decision_rows import rows_and_folds  # noqa: E402
 
-from bot.corpus.outside import load_outside  # noqa: E402
 from bot.retrieval.decision import fit_logistic  # noqa: E402
-from bot.retrieval.metrics import load_eval  # noqa: E402
-from bot.retrieval.opening import open_searcher  # noqa: E402
-from bot.settings import Settings  # noqa: E402
 
-CACHE = Path('/tmp/decision_rows.pkl')
-settings = Settings.from_env()
-if CACHE.exists():
-    rows, text_folds = pickle.loads(CACHE.read_bytes())
-else:
-    searcher = open_searcher(settings)
-    questions = [(q.q, p.stem, q.gold, None) for p in (Path('../shared/eval/dev.jsonl'), Path('../shared/eval/life-dev.jsonl'))
-                 for q in load_eval(p)]
-    corpus_rows, text_folds = FD.held_out_rows(searcher, [o.q for o in load_outside(settings.corpus_dir / 'out_of_list.jsonl')])
-    rows = FD.score_rows(searcher, questions) + corpus_rows
-    CACHE.write_bytes(pickle.dumps((rows, text_folds)))
+rows, text_folds = rows_and_folds()
 fold = np.array([FD.fold_of_text(text_folds, r.q) for r in rows])
 x = np.stack([FD.vector(r.features) for r in rows])
 is_in = np.array([bool(r.gold) for r in rows])
