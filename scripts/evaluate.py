@@ -54,8 +54,8 @@ def bm25_outcomes(searcher, questions) -> list[Outcome]:
     """Baseline: BM25 over each item's own list text (no example questions, no synonyms)."""
     ids = [d.id for d in searcher.duties]
     docs = [
-        " ".join([d.display_title, *d.town_duties, *d.penalties,
-                  *(x for s in d.department_duties for x in s.departments + s.duties)])
+        [d.display_title, *d.town_duties, *d.penalties,
+         *(x for s in d.department_duties for x in s.departments + s.duties)]
         for d in searcher.duties
     ]
     lexical = LexicalIndex(build_lexical(docs, SynonymTable()), SynonymTable())

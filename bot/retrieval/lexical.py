@@ -10,9 +10,11 @@ tokenizer is needed at question time.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -34,20 +36,69 @@ def _keep(token: str) -> bool:
     return bool(token) and token not in STOPWORDS and not _PUNCT.match(token)
 
 
-def tokenize_documents(documents: list[str], extra_words: list[str]) -> list[list[str]]:
-    """jieba search-mode tokens per document, with a tokenizer of this build's own.
+def tokenizer_key(extra_words: list[str]) -> str:
+    """What a text's tokens depend on besides the text: jieba's version and the added words."""
+    import jieba  # cheap: jieba loads its dictionary on first use, not on import
+
+    words = "\n".join(sorted(set(extra_words)))
+    return hashlib.sha256(f"jieba {jieba.__version__}\n{words}".encode()).hexdigest()
+
+
+@dataclass
+class TokenCache:
+    """jieba tokens by text, for one tokenizer (`key`).
+
+    Tokenising is most of a rebuild's time when few texts need embedding: a build keeps the
+    tokens of its passages and the next build (after a corpus edit, a learnt question)
+    re-tokenises only texts it has not seen. A document's tokens are its parts' tokens in
+    order, which is what jieba yields for the parts joined by a space (it cuts at spaces).
+    """
+
+    key: str = ""
+    tokens: dict[str, list[str]] = field(default_factory=dict)
+
+    FILE = "lexical_tokens.json"
+
+    def use(self, key: str) -> None:
+        if key != self.key:  # another tokenizer: nothing cached applies
+            self.key, self.tokens = key, {}
+
+    def keep_only(self, texts: set[str]) -> None:
+        self.tokens = {t: v for t, v in self.tokens.items() if t in texts}
+
+    def save(self, folder: Path) -> None:
+        data = {"key": self.key, "tokens": self.tokens}
+        (folder / self.FILE).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: Path) -> TokenCache:
+        """The tokens a build kept; empty when it kept none or they do not read (a cache only)."""
+        try:
+            data = json.loads((folder / cls.FILE).read_text(encoding="utf-8"))
+            return cls(str(data["key"]), {str(t): [str(w) for w in v] for t, v in data["tokens"].items()})
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return cls()
+
+
+def tokenize_texts(texts: list[str], extra_words: list[str], cache: TokenCache) -> list[list[str]]:
+    """jieba search-mode tokens per text, taken from the cache where it has them.
 
     A private jieba.Tokenizer: adding the synonym words must not change how any other
     index (or anything else in the process) tokenises.
     """
-    import jieba
+    cache.use(tokenizer_key(extra_words))
+    todo = [t for t in dict.fromkeys(texts) if t not in cache.tokens]
+    if todo:
+        import jieba
 
-    jieba.setLogLevel(logging.WARNING)
-    tokenizer = jieba.Tokenizer()
-    # Sorted: jieba derives a new word's frequency from the words added before it.
-    for word in sorted(set(extra_words)):
-        tokenizer.add_word(word)
-    return [[t.strip() for t in tokenizer.lcut_for_search(d.lower()) if _keep(t.strip())] for d in documents]
+        jieba.setLogLevel(logging.WARNING)
+        tokenizer = jieba.Tokenizer()
+        # Sorted: jieba derives a new word's frequency from the words added before it.
+        for word in sorted(set(extra_words)):
+            tokenizer.add_word(word)
+        for text in todo:
+            cache.tokens[text] = [t.strip() for t in tokenizer.lcut_for_search(text.lower()) if _keep(t.strip())]
+    return [cache.tokens[t] for t in texts]
 
 
 @dataclass
@@ -75,12 +126,15 @@ class LexicalState:
         return state
 
 
-def build_lexical(documents: list[str], synonyms: SynonymTable) -> LexicalState:
-    """BM25 (bm25s, Lucene variant) over the documents, flattened to per-word weights."""
+def build_lexical(documents: list[list[str]], synonyms: SynonymTable, cache: TokenCache | None = None) -> LexicalState:
+    """BM25 (bm25s, Lucene variant) over the documents, each given as its parts (an item's
+    passages), flattened to per-word weights. `cache` gives and collects the parts' tokens."""
     import bm25s
 
     logging.getLogger("bm25s").setLevel(logging.WARNING)
-    tokens = tokenize_documents(documents, sorted(synonyms.words()))
+    parts = [p for d in documents for p in d]
+    part_tokens = iter(tokenize_texts(parts, sorted(synonyms.words()), TokenCache() if cache is None else cache))
+    tokens = [[w for _ in d for w in next(part_tokens)] for d in documents]
     model = bm25s.BM25()
     model.index([t or ["∅"] for t in tokens], show_progress=False)
     scores = model.scores  # per word: its documents (indices) and BM25 weights (data)

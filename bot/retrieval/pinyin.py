@@ -33,19 +33,21 @@ class PinyinTable:
     words: dict[str, str] = field(default_factory=dict)  # "di bao" -> 低保 (the index's own word)
     protected: frozenset[str] = frozenset()  # everyday words never rewritten or cut through
 
-    @classmethod
-    def build(cls, vocabulary: dict[str, int], protected: set[str] | None = None) -> PinyinTable:
-        """From the index's words and their passage counts (the commoner word wins a shared sound)
-        and the everyday words to protect (default: jieba's dictionary)."""
-        from pypinyin import Style, lazy_pinyin
+    made_with: str = ""  # the pypinyin and jieba versions the chars and the protected words came from
 
-        chars = {}
-        for code in range(_HAN_FIRST, _HAN_LAST + 1):
-            char = chr(code)
-            sound = lazy_pinyin(char, style=Style.NORMAL, errors="ignore")
-            if sound and sound[0]:
-                chars[char] = sound[0]
-        table = cls(chars, protected=frozenset(everyday_words() if protected is None else protected))
+    @classmethod
+    def build(cls, vocabulary: dict[str, int], protected: set[str] | None = None,
+              previous: PinyinTable | None = None) -> PinyinTable:
+        """From the index's words and their passage counts (the commoner word wins a shared sound)
+        and the everyday words to protect (default: jieba's dictionary). The sounds of all
+        characters and the everyday words depend only on the libraries: taken from `previous`
+        (the live build's table) when it was made with the same versions."""
+        made_with = _library_versions()
+        if previous is not None and previous.made_with == made_with and previous.chars and protected is None:
+            table = cls(previous.chars, protected=previous.protected, made_with=made_with)
+        else:
+            table = cls(_char_sounds(), made_with=made_with,
+                        protected=frozenset(everyday_words() if protected is None else protected))
         best: dict[str, tuple[int, str]] = {}
         for word, count in vocabulary.items():
             if count >= MIN_PASSAGES and MIN_WORD <= len(word) <= MAX_WORD and all(_is_han(c) for c in word):
@@ -88,13 +90,35 @@ class PinyinTable:
         return "".join(out)
 
     def save(self, folder: Path) -> None:
-        data = {"chars": self.chars, "words": self.words, "protected": sorted(self.protected)}
+        data = {"chars": self.chars, "words": self.words, "protected": sorted(self.protected),
+                "made_with": self.made_with}
         (folder / "pinyin.json").write_text(json.dumps(data, ensure_ascii=False, sort_keys=True), encoding="utf-8")
 
     @classmethod
     def load(cls, folder: Path) -> PinyinTable:
         data = json.loads((folder / "pinyin.json").read_text(encoding="utf-8"))
-        return cls(dict(data["chars"]), dict(data["words"]), frozenset(data.get("protected", ())))
+        return cls(dict(data["chars"]), dict(data["words"]), frozenset(data.get("protected", ())),
+                   str(data.get("made_with", "")))
+
+
+def _library_versions() -> str:
+    import jieba
+    import pypinyin
+
+    return f"pypinyin {pypinyin.__version__}, jieba {jieba.__version__}"
+
+
+def _char_sounds() -> dict[str, str]:
+    """Every common Chinese character's toneless sound (its first reading)."""
+    from pypinyin import Style, lazy_pinyin
+
+    chars = {}
+    for code in range(_HAN_FIRST, _HAN_LAST + 1):
+        char = chr(code)
+        sound = lazy_pinyin(char, style=Style.NORMAL, errors="ignore")
+        if sound and sound[0]:
+            chars[char] = sound[0]
+    return chars
 
 
 def everyday_words() -> set[str]:

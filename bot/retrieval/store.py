@@ -2,7 +2,8 @@
 
 Layout: `index/builds/<stamp>/` holds one complete build: everything answering reads
 (meta.json, the corpus files it was built from, passages.jsonl, vectors.npy, dense.faiss,
-the lexical index, the pinyin table and the emergency model). `index/current` is a symlink
+the lexical index, the pinyin table and the emergency model), and what the next build reuses
+(the passages' vectors and jieba tokens, the fitted emergency model). `index/current` is a symlink
 to the live build. A rebuild writes a new folder and swaps the symlink with one atomic
 rename, so a running bot never sees half an index and a failed build leaves the old one.
 Loading reads arrays and JSON only: nothing is tokenised or fitted at start-up.
@@ -35,7 +36,7 @@ from bot.corpus.synonyms import SynonymTable
 from bot.retrieval.decision import DecisionModel
 from bot.retrieval.embedders import Embedder
 from bot.retrieval.emergency import EmergencyExample, EmergencyModel, load_examples, ordinary_calm_examples
-from bot.retrieval.lexical import LexicalIndex, LexicalState, build_lexical
+from bot.retrieval.lexical import LexicalIndex, LexicalState, TokenCache, build_lexical
 from bot.retrieval.passages import Passage, build_passages
 from bot.retrieval.pinyin import PinyinTable
 from bot.settings import Settings
@@ -225,6 +226,19 @@ def _cached_vectors(index_dir: Path, model: str) -> dict[str, np.ndarray]:
     return cache
 
 
+def _cached_tokens(index_dir: Path) -> TokenCache:
+    """The live build's passage tokens (empty without a live build): a rebuild tokenises what changed."""
+    return TokenCache.load(current_path(index_dir).resolve()) if current_path(index_dir).exists() else TokenCache()
+
+
+def _live_pinyin(index_dir: Path) -> PinyinTable | None:
+    """The live build's pinyin table, whose library-made parts a rebuild may reuse; None when unreadable."""
+    try:
+        return PinyinTable.load(current_path(index_dir).resolve())
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
 def _embed_in_batches(texts: list[str], embed, desc: str, progress: bool) -> list[np.ndarray]:
     """embed(chunk) over the texts in batches, with a progress bar when asked."""
     out: list[np.ndarray] = []
@@ -312,13 +326,13 @@ def embed_passages(
     return vectors, len(todo)
 
 
-def target_documents(passages: list[Passage], targets: list[str]) -> list[str]:
-    """One BM25 document per target: all of its passages joined."""
+def target_documents(passages: list[Passage], targets: list[str]) -> list[list[str]]:
+    """One BM25 document per target: its passages' texts."""
     position = {t: i for i, t in enumerate(targets)}
     docs: list[list[str]] = [[] for _ in targets]
     for p in passages:
         docs[position[p.item_id]].append(p.text)
-    return [" ".join(d) for d in docs]
+    return docs
 
 
 def build_index(settings: Settings, embedder: Embedder, progress: bool = True) -> BuildReport:
@@ -333,11 +347,14 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = True) -
                                                        embedder, cache, progress)
     embedded += outside_embedded
     index = make_faiss(vectors)
-    lexical = build_lexical(target_documents(passages, targets), corpus.synonyms)
+    tokens = _cached_tokens(settings.index_dir)
+    lexical = build_lexical(target_documents(passages, targets), corpus.synonyms, tokens)
+    tokens.keep_only({p.text for p in passages})
     # Typo-repair targets by the number of passages that use them: a list term recurs (a title and
     # its questions); a typo of one example question does not.
     words = LexicalIndex(lexical, corpus.synonyms)
-    pinyin = PinyinTable.build(Counter(w for p in passages for w in set(words.words_in(p.text))))
+    pinyin = PinyinTable.build(Counter(w for p in passages for w in set(words.words_in(p.text))),
+                               previous=_live_pinyin(settings.index_dir))
     emergency = None
     emergency_key = ""
     query_texts: list[str] = []
@@ -378,6 +395,7 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = True) -
         np.save(tmp / OUTSIDE_VECTORS, outside_vectors)
         faiss.write_index(index, str(tmp / "dense.faiss"))
         lexical.save(tmp)
+        tokens.save(tmp)
         pinyin.save(tmp)
         if emergency is not None:
             emergency.save(tmp)

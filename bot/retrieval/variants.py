@@ -7,9 +7,12 @@ from dataclasses import replace
 
 import numpy as np
 
-from bot.retrieval.lexical import build_lexical
+from bot.retrieval.lexical import TokenCache, build_lexical
 from bot.retrieval.searcher import Searcher
 from bot.retrieval.store import make_faiss, target_documents
+
+# One per process: scripts/fit_decision.py builds dozens of variants of the same passages.
+_TOKENS = TokenCache()
 
 
 def variant(searcher, keep=None, vectors_extra=None, passages_extra=None, synonyms=None, config=None,
@@ -28,7 +31,7 @@ def variant(searcher, keep=None, vectors_extra=None, passages_extra=None, synony
     synonyms = idx.synonyms if synonyms is None else synonyms
     refs = idx.referrals if referrals else []
     targets = [d.id for d in idx.duties] + [r.id for r in refs]
-    lexical = build_lexical(target_documents(passages, targets), synonyms)
+    lexical = build_lexical(target_documents(passages, targets), synonyms, _TOKENS)
     kept = [i for i, o in enumerate(idx.outside) if keep_outside is None or keep_outside(o.q)]
     loaded = replace(idx, passages=passages, faiss_index=make_faiss(vectors), lexical=lexical, synonyms=synonyms,
                      referrals=refs, outside=[idx.outside[i] for i in kept], outside_vectors=idx.outside_vectors[kept])

@@ -254,6 +254,59 @@ def test_emergency_model_is_refitted_only_when_its_examples_change(fake_searcher
     assert load_index(settings, "fake").emergency.kinds == ["flood", "forest_fire"]
 
 
+def bm25_pairs(state) -> dict[tuple[str, int], float]:
+    """A lexical index's weight per (word, document), whatever order bm25s gave its words."""
+    return {(word, int(doc)): float(weight) for row, word in enumerate(state.vocab)
+            for doc, weight in zip(state.doc_ids[state.indptr[row]:state.indptr[row + 1]],
+                                   state.weights[state.indptr[row]:state.indptr[row + 1]])}
+
+
+def test_a_rebuild_tokenises_only_changed_texts_and_answers_the_same(fake_searcher, tmp_path, monkeypatch):
+    import shutil
+
+    import jieba
+
+    from bot.retrieval import pinyin
+    from bot.retrieval.lexical import TokenCache
+
+    shutil.copytree(fake_searcher.index.path.parent.parent.parent / "corpus", tmp_path / "corpus")
+    settings = Settings.from_env(env_file=None, corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index",
+                                 embedding_model="fake")
+    build_index(settings, FakeEmbedder(), progress=False)
+    first = load_index(settings, "fake")
+    cut, sounds = [], []
+    real_cut, real_sounds = jieba.Tokenizer.lcut_for_search, pinyin._char_sounds
+    monkeypatch.setattr(jieba.Tokenizer, "lcut_for_search", lambda self, text: cut.append(text) or real_cut(self, text))
+    monkeypatch.setattr(pinyin, "_char_sounds", lambda: sounds.append(1) or real_sounds())
+
+    build_index(settings, FakeEmbedder(), progress=False)  # nothing changed: nothing tokenised
+    assert cut == [] and sounds == []
+    again = load_index(settings, "fake")
+    assert bm25_pairs(again.lexical) == bm25_pairs(first.lexical)
+    assert again.pinyin == first.pinyin
+
+    questions = settings.corpus_dir / "questions.jsonl"
+    questions.write_text(questions.read_text("utf-8") + json.dumps(
+        {"id": "basic-001", "q": "低保的钱啥时候打卡上", "source": "life"}, ensure_ascii=False) + "\n", "utf-8")
+    build_index(settings, FakeEmbedder(), progress=False)
+    assert cut == ["低保的钱啥时候打卡上"]
+    assert "打卡" in load_index(settings, "fake").lexical.vocab
+
+    # Another tokenizer (a new synonym word) tokenises everything again; a damaged cache is no cache.
+    (settings.corpus_dir / "synonyms.tsv").write_text("低保\t最低生活保障\n", "utf-8")
+    build_index(settings, FakeEmbedder(), progress=False)
+    assert len(cut) > 10
+    synonyms_build = load_index(settings, "fake").lexical
+    live = settings.index_dir / "current"
+    (live / TokenCache.FILE).write_text("{", "utf-8")
+    assert TokenCache.load(live) == TokenCache()
+    cut.clear()
+    build_index(settings, FakeEmbedder(), progress=False)
+    assert len(cut) > 10
+    rebuilt = load_index(settings, "fake").lexical
+    assert bm25_pairs(rebuilt) == bm25_pairs(synonyms_build)
+
+
 def test_typo_repair_leaves_everyday_words_and_one_off_words_alone():
     from bot.retrieval.pinyin import PinyinTable
 
