@@ -6,20 +6,29 @@ word of the question that is not in the index's vocabulary but sounds like one t
 table and the vocabulary's sounds are made at build time (pypinyin) and stored in the build,
 so answering needs no pypinyin.
 
-Two guards keep correct Chinese intact. Only words found in at least MIN_PASSAGES of the index's
-passages are targets (a typo in one example question, or "我市" from one duty, is not). And a
-window that is an everyday word of jieba's dictionary, or that cuts through one at either edge,
-is left alone: "村口两台车" must not become "村口粮台车" by reading "口两" as 口粮.
+Guards keep correct Chinese intact, because the repaired text is what gets embedded:
+- targets are the words the index builder passes in (the list's own terms), found in at least
+  MIN_PASSAGES passages (a typo in one example question, or "我市" from one duty, is not);
+- a window that is an everyday word of jieba's dictionary, or that cuts through one or through
+  a target at either edge, is left alone: "村口两台车" must not become "村口粮台车" by reading
+  "口两" as 口粮, nor "退耕换林" 退更换林;
+- a spelling as common in the passages as a fifth of its target is how people write, not a
+  typo (COMMONER): "屋里全是烟" keeps 全是 beside 全市, "底保" (17 passages) still becomes 低保 (214).
 """
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 _HAN_FIRST, _HAN_LAST = 0x4E00, 0x9FFF
 MIN_WORD, MAX_WORD = 2, 4
 MIN_PASSAGES = 2
+# A string is taken for a typo of the word it sounds like only when that word is this many times as
+# common in the passages: "谁管" (thousands of example questions) is how people write, not a typo
+# of 水管; "底保" (a typo an example question keeps on purpose) is rare beside 低保.
+COMMONER = 5
 PROTECTED_MIN_FREQ = 10  # jieba dictionary frequency: about 94,000 words of 2-4 characters
 
 
@@ -33,13 +42,16 @@ class PinyinTable:
     words: dict[str, str] = field(default_factory=dict)  # "di bao" -> 低保 (the index's own word)
     protected: frozenset[str] = frozenset()  # everyday words never rewritten or cut through
 
+    # passages containing each string that sounds like one of `words` (those words included)
+    spellings: dict[str, int] = field(default_factory=dict)
     made_with: str = ""  # the pypinyin and jieba versions the chars and the protected words came from
 
     @classmethod
     def build(cls, vocabulary: dict[str, int], protected: set[str] | None = None,
-              previous: PinyinTable | None = None) -> PinyinTable:
-        """From the index's words and their passage counts (the commoner word wins a shared sound)
-        and the everyday words to protect (default: jieba's dictionary). The sounds of all
+              previous: PinyinTable | None = None, texts: list[str] | None = None) -> PinyinTable:
+        """From the index's words and their passage counts (the commoner word wins a shared sound),
+        the everyday words to protect (default: jieba's dictionary) and the passages' texts (how
+        common each spelling is). The sounds of all
         characters and the everyday words depend only on the libraries: taken from `previous`
         (the live build's table) when it was made with the same versions."""
         made_with = _library_versions()
@@ -55,7 +67,26 @@ class PinyinTable:
                 if key and (key not in best or (count, word) > best[key]):
                     best[key] = (count, word)
         table.words = {k: w for k, (_, w) in sorted(best.items())}
+        table.spellings = table._count_spellings(texts or [])
         return table
+
+    def _count_spellings(self, texts: list[str]) -> dict[str, int]:
+        """In how many texts each string of MIN_WORD-MAX_WORD characters sounding like a word occurs."""
+        prefixes = {" ".join(k.split(" ")[:m]) for k in self.words for m in range(1, MAX_WORD + 1)}
+        counts: Counter[str] = Counter()
+        for text in texts:
+            sounds = [self.chars.get(c) for c in text]
+            found = set()
+            for i, first in enumerate(sounds):
+                key = first
+                for j in range(i + 1, min(len(text), i + MAX_WORD)):
+                    if key not in prefixes or sounds[j] is None:
+                        break
+                    key = f"{key} {sounds[j]}"
+                    if key in self.words:
+                        found.add(text[i:j + 1])
+            counts.update(found)
+        return dict(sorted(counts.items()))
 
     def key(self, text: str) -> str | None:
         sounds = [self.chars.get(c) for c in text]
@@ -73,13 +104,16 @@ class PinyinTable:
                 window = text[i:i + n]
                 if len(window) < n or window in known or not all(_is_han(c) for c in window):
                     continue
-                if window in self.protected or text[max(0, i - 1):i + 1] in self.protected \
-                        or text[i + n - 1:i + n + 1] in self.protected:
+                # Nor cut through an everyday word or one of the index's: 退耕换林 must not become 退更换林.
+                left, right = text[max(0, i - 1):i + 1], text[i + n - 1:i + n + 1]
+                if window in self.protected or left in self.protected or right in self.protected \
+                        or left in known or right in known:
                     continue
                 key = self.key(window)
                 word = self.words.get(key) if key else None
                 # Sharing a character keeps "sounds alike" from rewriting unrelated words.
-                if word and word != window and sum(a == b for a, b in zip(word, window)) >= max(1, n // 2):
+                if word and word != window and sum(a == b for a, b in zip(word, window)) >= max(1, n // 2) \
+                        and self.spellings.get(window, 0) * COMMONER <= self.spellings.get(word, 0):
                     out.append(word)
                     i += n
                     replaced = True
@@ -91,14 +125,14 @@ class PinyinTable:
 
     def save(self, folder: Path) -> None:
         data = {"chars": self.chars, "words": self.words, "protected": sorted(self.protected),
-                "made_with": self.made_with}
+                "spellings": self.spellings, "made_with": self.made_with}
         (folder / "pinyin.json").write_text(json.dumps(data, ensure_ascii=False, sort_keys=True), encoding="utf-8")
 
     @classmethod
     def load(cls, folder: Path) -> PinyinTable:
         data = json.loads((folder / "pinyin.json").read_text(encoding="utf-8"))
         return cls(dict(data["chars"]), dict(data["words"]), frozenset(data.get("protected", ())),
-                   str(data.get("made_with", "")))
+                   {str(k): int(v) for k, v in data.get("spellings", {}).items()}, str(data.get("made_with", "")))
 
 
 def _library_versions() -> str:

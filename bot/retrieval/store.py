@@ -52,6 +52,7 @@ OUTSIDE_VECTORS = "outside_vectors.npy"  # passage vectors of out_of_list.jsonl,
 HNSW_THRESHOLD = 200_000
 KEEP_BUILDS = 3  # the live build and two to fall back on
 STALE_TMP_SECONDS = 3600
+TYPO_TARGET_KINDS = ("title", "duty", "department", "penalty", "referral")  # passages in the list's own words
 
 
 log = logging.getLogger(__name__)
@@ -350,11 +351,14 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = True) -
     tokens = _cached_tokens(settings.index_dir)
     lexical = build_lexical(target_documents(passages, targets), corpus.synonyms, tokens)
     tokens.keep_only({p.text for p in passages})
-    # Typo-repair targets by the number of passages that use them: a list term recurs (a title and
-    # its questions); a typo of one example question does not.
+    # Typo-repair targets: the list's own terms and the referrals' names, by the number of passages
+    # that use them (a list term recurs, a typo of one example question does not). Not every word of
+    # the example questions: "谁管" would be repaired to 水管, "叫不醒" to 叫不行
+    # (docs/experiments/typo_targets.py).
     words = LexicalIndex(lexical, corpus.synonyms)
-    pinyin = PinyinTable.build(Counter(w for p in passages for w in set(words.words_in(p.text))),
-                               previous=_live_pinyin(settings.index_dir))
+    own = {w for p in passages if p.kind in TYPO_TARGET_KINDS for w in words.words_in(p.text)}
+    pinyin = PinyinTable.build(Counter(w for p in passages for w in set(words.words_in(p.text)) if w in own),
+                               previous=_live_pinyin(settings.index_dir), texts=[p.text for p in passages])
     emergency = None
     emergency_key = ""
     query_texts: list[str] = []

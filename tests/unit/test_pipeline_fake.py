@@ -16,7 +16,7 @@ from bot.settings import Settings
 
 DUTIES = [
     {"id": "basic-001", "list": "basic", "number": 1, "category": "民生服务",
-     "title": "负责辖区内最低生活保障的受理、审核。", "town_duties": ["负责辖区内最低生活保障的受理、审核"]},
+     "title": "负责辖区内最低生活保障的受理、审核。", "town_duties": ["负责辖区内最低生活保障（低保）的受理、审核"]},
     {"id": "coop-001", "list": "coop", "number": 1, "category": "应急管理", "title": "森林草原防火工作",
      "departments": ["市林业和草原局"], "department_duties": [{"departments": ["市林业和草原局"],
                                                              "duties": ["组织森林草原防火"], "support": []}],
@@ -305,6 +305,19 @@ def test_a_rebuild_tokenises_only_changed_texts_and_answers_the_same(fake_search
     assert len(cut) > 10
     rebuilt = load_index(settings, "fake").lexical
     assert bm25_pairs(rebuilt) == bm25_pairs(synonyms_build)
+
+
+def test_typo_repair_keeps_spellings_people_use_and_words_it_would_cut():
+    from bot.retrieval.pinyin import PinyinTable
+
+    vocabulary = {"水管": 3, "低保": 20, "退耕": 2, "更换": 2}
+    texts = ["这事谁管"] * 10 + ["水管冻了"] * 3 + ["低保咋办"] * 20 + ["底保咋办"] * 2
+    table = PinyinTable.build(vocabulary, protected=set(), texts=texts)
+    assert table.spellings == {"谁管": 10, "水管": 3, "低保": 20, "底保": 2}
+    assert table.correct("河堤上盖房子谁管") == "河堤上盖房子谁管"  # commoner than 水管: how people write
+    assert table.correct("底保咋申请") == "低保咋申请"  # a tenth as common as 低保: a typo
+    assert table.correct("退耕换林钱咋没到") == "退耕换林钱咋没到"  # 耕换 cuts through 退耕: not 更换
+    assert PinyinTable.build(vocabulary, protected=set()).correct("这事谁管") == "这事水管"  # without the counts
 
 
 def test_typo_repair_leaves_everyday_words_and_one_off_words_alone():
