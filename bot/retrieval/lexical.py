@@ -30,6 +30,7 @@ STOPWORDS = frozenset(
 )
 _PUNCT = re.compile(r"^[\W_]+$", re.UNICODE)
 MAX_WORD = 8  # longest vocabulary word looked for in a question
+TOKENS_FORMAT = 1  # part of TokenCache's key: raise it when tokenize_texts changes what it keeps
 
 
 def _keep(token: str) -> bool:
@@ -37,11 +38,13 @@ def _keep(token: str) -> bool:
 
 
 def tokenizer_key(extra_words: list[str]) -> str:
-    """What a text's tokens depend on besides the text: jieba's version and the added words."""
+    """What a text's tokens depend on besides the text: jieba's version, the added words and the
+    stopwords dropped from the tokens."""
     import jieba  # cheap: jieba loads its dictionary on first use, not on import
 
-    words = "\n".join(sorted(set(extra_words)))
-    return hashlib.sha256(f"jieba {jieba.__version__}\n{words}".encode()).hexdigest()
+    parts = [f"tokens {TOKENS_FORMAT}, jieba {jieba.__version__}", *sorted(set(extra_words)), "stopwords:",
+             *sorted(STOPWORDS)]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
 @dataclass

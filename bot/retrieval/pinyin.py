@@ -9,11 +9,11 @@ so answering needs no pypinyin.
 Guards keep correct Chinese intact, because the repaired text is what gets embedded:
 - targets are the words the index builder passes in (the list's own terms), found in at least
   MIN_PASSAGES passages (a typo in one example question, or "我市" from one duty, is not);
-- a window that is an everyday word of jieba's dictionary, or that cuts through one or through
-  a target at either edge, is left alone: "村口两台车" must not become "村口粮台车" by reading
+- a window that is an everyday word of jieba's dictionary, or whose edge cuts through one or
+  through a target (the two characters across either edge form it), is left alone: "村口两台车" must not become "村口粮台车" by reading
   "口两" as 口粮, nor "退耕换林" 退更换林;
-- a spelling as common in the passages as a fifth of its target is how people write, not a
-  typo (COMMONER): "屋里全是烟" keeps 全是 beside 全市, "底保" (17 passages) still becomes 低保 (214).
+- a spelling more than a fifth as common in the passages as its target is how people write, not
+  a typo (COMMONER): "屋里全是烟" keeps 全是 beside 全市, "底保" (17 passages) still becomes 低保 (214).
 """
 from __future__ import annotations
 
@@ -25,11 +25,13 @@ from pathlib import Path
 _HAN_FIRST, _HAN_LAST = 0x4E00, 0x9FFF
 MIN_WORD, MAX_WORD = 2, 4
 MIN_PASSAGES = 2
-# A string is taken for a typo of the word it sounds like only when that word is this many times as
-# common in the passages: "谁管" (thousands of example questions) is how people write, not a typo
+# A string is taken for a typo of the word it sounds like only when that word is at least this many
+# times as common in the passages: "谁管" (thousands of example questions) is how people write, not a typo
 # of 水管; "底保" (a typo an example question keeps on purpose) is rare beside 低保.
 COMMONER = 5
-PROTECTED_MIN_FREQ = 10  # jieba dictionary frequency: about 94,000 words of 2-4 characters
+PROTECTED_MIN_FREQ = 10
+# Part of `made_with`: raise it when _char_sounds or everyday_words change what they make.
+TABLE_FORMAT = 1  # jieba dictionary frequency: about 94,000 words of 2-4 characters
 
 
 def _is_han(char: str) -> bool:
@@ -55,11 +57,12 @@ class PinyinTable:
         characters and the everyday words depend only on the libraries: taken from `previous`
         (the live build's table) when it was made with the same versions."""
         made_with = _library_versions()
-        if previous is not None and previous.made_with == made_with and previous.chars and protected is None:
+        if protected is not None:  # given, not made from the libraries: nothing to reuse, or to be reused
+            table = cls(_char_sounds(), protected=frozenset(protected))
+        elif previous is not None and previous.made_with == made_with and previous.chars:
             table = cls(previous.chars, protected=previous.protected, made_with=made_with)
         else:
-            table = cls(_char_sounds(), made_with=made_with,
-                        protected=frozenset(everyday_words() if protected is None else protected))
+            table = cls(_char_sounds(), protected=frozenset(everyday_words()), made_with=made_with)
         best: dict[str, tuple[int, str]] = {}
         for word, count in vocabulary.items():
             if count >= MIN_PASSAGES and MIN_WORD <= len(word) <= MAX_WORD and all(_is_han(c) for c in word):
@@ -139,7 +142,8 @@ def _library_versions() -> str:
     import jieba
     import pypinyin
 
-    return f"pypinyin {pypinyin.__version__}, jieba {jieba.__version__}"
+    return (f"table {TABLE_FORMAT} (words of {MIN_WORD}-{MAX_WORD}, everyday from frequency {PROTECTED_MIN_FREQ}), "
+            f"pypinyin {pypinyin.__version__}, jieba {jieba.__version__}")
 
 
 def _char_sounds() -> dict[str, str]:

@@ -41,7 +41,8 @@ from bot.retrieval.passages import Passage, build_passages
 from bot.retrieval.pinyin import PinyinTable
 from bot.settings import Settings
 
-FORMAT = 3  # 3: the emergency detector and its kind are small neural classifiers
+FORMAT = 4  # 3: the emergency detector and its kind are small neural classifiers; 4: the typo table's spellings
+VECTORS_SINCE = 3  # the oldest format whose vectors a build reuses (they depend on the model and text only)
 # Corpus files a build copies and answers from (besides duties.jsonl); missing ones are optional.
 CORPUS_FILES = ("questions.jsonl", "synonyms.tsv", "referrals.jsonl", "matters.jsonl", "short_names.tsv",
                 "emergency.jsonl", "decision.json", "out_of_list.jsonl")
@@ -205,7 +206,7 @@ def read_meta(index_dir: Path) -> IndexMeta | None:
 def _cached_vectors(index_dir: Path, model: str) -> dict[str, np.ndarray]:
     """Embeddings of the live build, by text ("q:" + text for query embeddings), when it used the same model."""
     meta = read_meta(index_dir)
-    if meta is None or meta.model != model or meta.format != FORMAT:
+    if meta is None or meta.model != model or not VECTORS_SINCE <= meta.format <= FORMAT:
         return {}
     build = current_path(index_dir).resolve()
     cache: dict[str, np.ndarray] = {}
@@ -225,6 +226,20 @@ def _cached_vectors(index_dir: Path, model: str) -> dict[str, np.ndarray]:
     except (OSError, ValueError, KeyError, CorpusError):
         pass
     return cache
+
+
+def typo_table(passages: list[Passage], words: LexicalIndex, previous: PinyinTable | None = None) -> PinyinTable:
+    """The typo repair's table for these passages.
+
+    Targets are the list's own terms and the referrals' names, by the number of passages that use
+    them (a list term recurs, a typo of one example question does not); not every word of the
+    example questions: "谁管" would be repaired to 水管, "叫不醒" to 叫不行
+    (docs/experiments/typo_targets.py).
+    """
+    used = [(p, set(words.words_in(p.text))) for p in passages]
+    own = {w for p, found in used if p.kind in TYPO_TARGET_KINDS for w in found}
+    return PinyinTable.build(Counter(w for _, found in used for w in found if w in own), previous=previous,
+                             texts=[p.text for p in passages])
 
 
 def _cached_tokens(index_dir: Path) -> TokenCache:
@@ -351,14 +366,7 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = True) -
     tokens = _cached_tokens(settings.index_dir)
     lexical = build_lexical(target_documents(passages, targets), corpus.synonyms, tokens)
     tokens.keep_only({p.text for p in passages})
-    # Typo-repair targets: the list's own terms and the referrals' names, by the number of passages
-    # that use them (a list term recurs, a typo of one example question does not). Not every word of
-    # the example questions: "谁管" would be repaired to 水管, "叫不醒" to 叫不行
-    # (docs/experiments/typo_targets.py).
-    words = LexicalIndex(lexical, corpus.synonyms)
-    own = {w for p in passages if p.kind in TYPO_TARGET_KINDS for w in words.words_in(p.text)}
-    pinyin = PinyinTable.build(Counter(w for p in passages for w in set(words.words_in(p.text)) if w in own),
-                               previous=_live_pinyin(settings.index_dir), texts=[p.text for p in passages])
+    pinyin = typo_table(passages, LexicalIndex(lexical, corpus.synonyms), _live_pinyin(settings.index_dir))
     emergency = None
     emergency_key = ""
     query_texts: list[str] = []

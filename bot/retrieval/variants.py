@@ -7,9 +7,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from bot.retrieval.lexical import TokenCache, build_lexical
+from bot.retrieval.lexical import LexicalIndex, TokenCache, build_lexical
 from bot.retrieval.searcher import Searcher
-from bot.retrieval.store import make_faiss, target_documents
+from bot.retrieval.store import make_faiss, target_documents, typo_table
 
 # One per process: scripts/fit_decision.py builds dozens of variants of the same passages.
 _TOKENS = TokenCache()
@@ -32,7 +32,11 @@ def variant(searcher, keep=None, vectors_extra=None, passages_extra=None, synony
     refs = idx.referrals if referrals else []
     targets = [d.id for d in idx.duties] + [r.id for r in refs]
     lexical = build_lexical(target_documents(passages, targets), synonyms, _TOKENS)
+    # The typo table counts its targets and spellings over these passages only: a question held out
+    # of a fold must not have shaped how the fold's index reads it.
+    pinyin = typo_table(passages, LexicalIndex(lexical, synonyms), previous=idx.pinyin)
     kept = [i for i, o in enumerate(idx.outside) if keep_outside is None or keep_outside(o.q)]
     loaded = replace(idx, passages=passages, faiss_index=make_faiss(vectors), lexical=lexical, synonyms=synonyms,
+                     pinyin=pinyin,
                      referrals=refs, outside=[idx.outside[i] for i in kept], outside_vectors=idx.outside_vectors[kept])
     return Searcher(loaded, searcher.embedder, config or searcher.config)

@@ -289,8 +289,11 @@ def test_a_rebuild_tokenises_only_changed_texts_and_answers_the_same(fake_search
     questions.write_text(questions.read_text("utf-8") + json.dumps(
         {"id": "basic-001", "q": "低保的钱啥时候打卡上", "source": "life"}, ensure_ascii=False) + "\n", "utf-8")
     build_index(settings, FakeEmbedder(), progress=False)
-    assert cut == ["低保的钱啥时候打卡上"]
+    assert cut == ["低保的钱啥时候打卡上"] and sounds == []
     assert "打卡" in load_index(settings, "fake").lexical.vocab
+    monkeypatch.setattr(pinyin, "_library_versions", lambda: "another pypinyin")  # the sounds are made again
+    build_index(settings, FakeEmbedder(), progress=False)
+    assert sounds == [1] and load_index(settings, "fake").pinyin.made_with == "another pypinyin"
 
     # Another tokenizer (a new synonym word) tokenises everything again; a damaged cache is no cache.
     (settings.corpus_dir / "synonyms.tsv").write_text("低保\t最低生活保障\n", "utf-8")
