@@ -31,6 +31,7 @@ sys.path.insert(0, '.')
 from bot.retrieval.metrics import Outcome, load_eval, score  # noqa: E402
 from bot.retrieval.opening import open_searcher  # noqa: E402
 from bot.retrieval.question import prepare  # noqa: E402
+from bot.retrieval.searcher import Searcher  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 
 DATA = Path(__file__).parent / 'sets' / 'long-messages.jsonl'
@@ -86,6 +87,13 @@ variants = {
     engine_name: [Outcome(q, [m.id for m in r.matches], r.answered, r.kind, r.emergency is not None)
                   for q, r in zip(questions, engine)],
 }
+without_name = "the engine without a sure ask deciding for an unsure whole (before the seventeenth session)"
+without = Searcher(searcher.index, searcher.embedder, replace(searcher.config, sure_ask_decides=False))
+before = [without.search(q.q, top_k=3) for q in questions]
+referrals[without_name] = [(r.referral.id if r.kind == "referral" and r.referral else "", known or "")
+                           for q, r, known in zip(questions, before, referral_of) if known != "?" and not q.gold]
+variants[without_name] = [Outcome(q, [m.id for m in r.matches], r.answered, r.kind, r.emergency is not None)
+                          for q, r in zip(questions, before)]
 for name, args in {
     "200 characters, old rule for the ask (until the thirteenth session)": (200, old_rule),
     "200 characters, no ask": (200, None),
