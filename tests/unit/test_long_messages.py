@@ -1,5 +1,6 @@
-"""A long message is answered whole and its ask (the last clauses) is read only for danger; how a
-long message is cut. Without the model: the searcher's readings are stubs."""
+"""A long message is answered whole; its ask (the last clauses) is read for danger, and answers
+only where the whole found nothing or was unsure while the ask is sure; how a long message is
+cut. Without the model: the searcher's readings are stubs."""
 from types import SimpleNamespace
 
 import pytest
@@ -12,9 +13,12 @@ from bot.retrieval.searcher import SearchConfig, Searcher, SearchResult
 WAGES = Referral("ref-wages", "拖欠工资", "劳动监察", ("12333",), ("欠工资",))
 
 
-def reading(kind, text="整条消息", urgency=0.0, emergency=None, referral=None, matches=("basic-044",)):
+def reading(kind, text="整条消息", urgency=0.0, emergency=None, referral=None, matches=("basic-044",),
+            confidence=0.5, nearest=()):
+    """A stub reading; `confidence` is P(list) for an item, P(referral right) for a referral."""
     return SearchResult("问", text, kind, [SimpleNamespace(id=m) for m in matches], "",
-                        referral if kind == "referral" else None, emergency, {}, referral, 0.5, urgency)
+                        referral if kind == "referral" else None, emergency, {"p_referral": confidence}, referral,
+                        confidence, urgency, nearest=nearest)
 
 
 def stub_searcher(whole, ask_danger, threshold=0.875, ask=None):
@@ -22,7 +26,9 @@ def stub_searcher(whole, ask_danger, threshold=0.875, ask=None):
     the ask's own reading (searched only where the whole found nothing)."""
     searcher = Searcher.__new__(Searcher)
     searcher.config = SearchConfig()
-    searcher.index = SimpleNamespace(emergency=SimpleNamespace(threshold=lambda text: threshold))
+    searcher.index = SimpleNamespace(emergency=SimpleNamespace(threshold=lambda text: threshold),
+                                     decision=SimpleNamespace(referral_probability=lambda f: f["p_referral"]))
+    searcher.matter_of = {}
     searcher.asked = []
     ask = ask or reading("none", "那个", emergency=ask_danger)
 
@@ -31,7 +37,13 @@ def stub_searcher(whole, ask_danger, threshold=0.875, ask=None):
         searcher.asked.append(None if first else text)
         return whole if first else ask
     searcher._search_text = search_text
-    searcher._danger = lambda text: searcher.asked.append(text) or ask_danger
+    searcher.danger_read = []  # texts read for danger alone
+
+    def danger(text):
+        searcher.asked.append(text)
+        searcher.danger_read.append(text)
+        return ask_danger
+    searcher._danger = danger
     return searcher
 
 
@@ -61,8 +73,7 @@ def test_the_ask_is_read_for_danger_when_the_whole_sounded_somewhat_urgent(urgen
         searcher = stub_searcher(whole, "water_rescue")
         got = searcher.search(LONG)
         assert (got.emergency == "water_rescue") == flagged and got.kind == whole.kind
-        assert asked(searcher)[-1].endswith("河里有个孩子掉进去了 快来人啊") if flagged else not (
-            whole.kind == "referral" and asked(searcher))
+        assert asked(searcher)[-1].endswith("河里有个孩子掉进去了 快来人啊") if flagged else not searcher.danger_read
 
 
 def test_an_alarm_of_the_whole_stands_and_a_short_message_has_no_ask():
@@ -87,6 +98,31 @@ def test_the_ask_answers_only_where_the_whole_found_nothing_and_among_its_neares
     got = stub_searcher(whole, None, ask=ask).search(LONG)
     expected = ask if answered_by == "ask" else whole
     assert got.kind == expected.kind and got.matches == expected.matches and got.text == whole.text
+
+
+BANK = Referral("ref-bank", "银行卡冻结", "开户银行", (), ("银行卡被冻结了",))
+
+
+@pytest.mark.parametrize(("whole", "ask", "answered_by"), [
+    # The whole is unsure; the ask is sure and the whole came near its answer: the ask answers.
+    (reading("referral", referral=WAGES, confidence=0.73, nearest=("referral:ref-wages", "referral:ref-bank")),
+     reading("referral", "银行卡被冻结了 咋整", referral=BANK, confidence=0.98), "ask"),
+    (reading("referral", referral=WAGES, confidence=0.73, nearest=("basic-048", "referral:ref-wages")),
+     reading("list", "高龄津贴咋还没发", matches=("basic-048",), confidence=0.95), "ask"),
+    # ... the whole did not come near it: the whole answers (the ask read a fragment).
+    (reading("referral", referral=WAGES, confidence=0.73, nearest=("referral:ref-wages",)),
+     reading("referral", "银行卡被冻结了 咋整", referral=BANK, confidence=0.98), "whole"),
+    # ... the ask is unsure too, or the whole is sure: the whole answers.
+    (reading("referral", referral=WAGES, confidence=0.73, nearest=("referral:ref-wages", "referral:ref-bank")),
+     reading("referral", "银行卡咋整", referral=BANK, confidence=0.6), "whole"),
+    (reading("referral", referral=WAGES, confidence=0.9, nearest=("referral:ref-wages", "referral:ref-bank")),
+     reading("referral", "银行卡被冻结了 咋整", referral=BANK, confidence=0.98), "whole"),
+])
+def test_a_sure_ask_decides_for_an_unsure_whole_among_its_nearest(whole, ask, answered_by):
+    got = stub_searcher(whole, None, ask=ask).search(LONG)
+    expected = ask if answered_by == "ask" else whole
+    assert got.kind == expected.kind and got.referral == expected.referral and got.matches == expected.matches
+    assert got.text == whole.text and got.emergency is None
 
 
 def test_an_ask_only_from_ask_from_characters():
