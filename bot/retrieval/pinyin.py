@@ -10,8 +10,8 @@ Guards keep correct Chinese intact, because the repaired text is what gets embed
 - targets are the words the index builder passes in (the list's own terms), found in at least
   MIN_PASSAGES passages (a typo in one example question, or "我市" from one duty, is not);
 - a window that is an everyday word of jieba's dictionary, or whose edge cuts through one or
-  through a target (the two characters across either edge form it), is left alone: "村口两台车" must not become "村口粮台车" by reading
-  "口两" as 口粮, nor "退耕换林" 退更换林;
+  through a target (the two characters across either edge form it), is left alone: "村口两台车"
+  must not become "村口粮台车" by reading "口两" as 口粮, nor "退耕换林" 退更换林;
 - a spelling more than a fifth as common in the passages as its target is how people write, not
   a typo (COMMONER): "屋里全是烟" keeps 全是 beside 全市, "底保" (17 passages) still becomes 低保 (214).
 """
@@ -29,9 +29,9 @@ MIN_PASSAGES = 2
 # times as common in the passages: "谁管" (thousands of example questions) is how people write, not a typo
 # of 水管; "底保" (a typo an example question keeps on purpose) is rare beside 低保.
 COMMONER = 5
-PROTECTED_MIN_FREQ = 10
+PROTECTED_MIN_FREQ = 10  # jieba dictionary frequency: about 94,000 words of 2-4 characters
 # Part of `made_with`: raise it when _char_sounds or everyday_words change what they make.
-TABLE_FORMAT = 1  # jieba dictionary frequency: about 94,000 words of 2-4 characters
+TABLE_FORMAT = 1
 
 
 def _is_han(char: str) -> bool:
@@ -46,16 +46,16 @@ class PinyinTable:
 
     # passages containing each string that sounds like one of `words` (those words included)
     spellings: dict[str, int] = field(default_factory=dict)
-    made_with: str = ""  # the pypinyin and jieba versions the chars and the protected words came from
+    made_with: str = ""  # what the chars and the protected words came from (_library_versions); "" if given
 
     @classmethod
     def build(cls, vocabulary: dict[str, int], protected: set[str] | None = None,
               previous: PinyinTable | None = None, texts: list[str] | None = None) -> PinyinTable:
         """From the index's words and their passage counts (the commoner word wins a shared sound),
         the everyday words to protect (default: jieba's dictionary) and the passages' texts (how
-        common each spelling is). The sounds of all
-        characters and the everyday words depend only on the libraries: taken from `previous`
-        (the live build's table) when it was made with the same versions."""
+        common each spelling is). The sounds of all characters and the everyday words depend only
+        on the libraries: taken from `previous` (the live build's table) when it was made with the
+        same versions."""
         made_with = _library_versions()
         if protected is not None:  # given, not made from the libraries: nothing to reuse, or to be reused
             table = cls(_char_sounds(), protected=frozenset(protected))

@@ -321,7 +321,8 @@ class Searcher:
         last clauses alone) chose worse items and referrals on labelled long messages
         (docs/evaluation.md, "Long messages"); it answers only where the whole found nothing and
         its item is one of the whole's three nearest (the ask picks among the whole's own
-        candidates). It is also read for danger (_reads_ask_for_danger)."""
+        candidates), or where the whole is unsure and the ask sure of one of the whole's nearest
+        (sure_ask_decides). It is also read for danger (_reads_ask_for_danger)."""
         reads_danger = self._reads_ask_for_danger(whole)
         if whole.kind == "none":
             ask = self._search_text(whole.query, ask_text, whole.note, top_k)
@@ -330,17 +331,19 @@ class Searcher:
                 return replace(ask, text=whole.text, emergency=emergency)
             return replace(whole, emergency=emergency)
         chosen = whole
+        read: SearchResult | None = None  # the ask's own reading, where it was searched
         if self.config.sure_ask_decides and whole.emergency is None and not self._stands_alone(whole):
             # "…张大爷八十三了 一个人过 儿女都在外地打工 银行卡被冻结了 咋整": the background pulls the
             # whole towards unpaid wages (P 0.73), its ask alone is sure of the frozen card (0.98),
             # which the whole also came near.
-            ask = self._search_text(whole.query, ask_text, whole.note, top_k)
-            key = self._answer_key(ask)
+            read = self._search_text(whole.query, ask_text, whole.note, top_k)
+            key = self._answer_key(read)
             if key is not None and key != self._answer_key(whole) and key in whole.nearest \
-                    and self._stands_alone(ask):
-                chosen = replace(ask, text=whole.text, emergency=None, urgency=whole.urgency)
+                    and self._stands_alone(read):
+                chosen = replace(read, text=whole.text, emergency=None, urgency=whole.urgency)
         if reads_danger:
-            danger = self._danger(ask_text)
+            # The ask's own search read it for danger already: not embedded a second time.
+            danger = read.emergency if read is not None else self._danger(ask_text)
             if danger is not None:
                 return replace(chosen, emergency=danger)
         return chosen
