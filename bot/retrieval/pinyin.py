@@ -13,13 +13,17 @@ Guards keep correct Chinese intact, because the repaired text is what gets embed
   through a target (the two characters across either edge form it), is left alone: "村口两台车"
   must not become "村口粮台车" by reading "口两" as 口粮, nor "退耕换林" 退更换林;
 - a spelling more than a fifth as common in the passages as its target is how people write, not
-  a typo (COMMONER): "屋里全是烟" keeps 全是 beside 全市, "底保" (17 passages) still becomes 低保 (214).
+  a typo (COMMONER): "屋里全是烟" keeps 全是 beside 全市, "底保" (17 passages) still becomes 低保 (214);
+- nor is a window whose neighbours fit it COMMONER times better than they would fit the target
+  (the pairs it forms with the characters on either side, counted in the passages): in "多少亩粮是谁定的"
+  "是谁" is common and "食谁" is not, so 粮是 is not read as 粮食; "冰多厚能上人了" keeps 上人.
 """
 from __future__ import annotations
 
 import json
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 _HAN_FIRST, _HAN_LAST = 0x4E00, 0x9FFF
@@ -46,6 +50,8 @@ class PinyinTable:
 
     # passages containing each string that sounds like one of `words` (those words included)
     spellings: dict[str, int] = field(default_factory=dict)
+    # passages containing each pair of adjacent Chinese characters (how well a word fits its neighbours)
+    pairs: dict[str, int] = field(default_factory=dict)
     made_with: str = ""  # what the chars and the protected words came from (_library_versions); "" if given
 
     @classmethod
@@ -71,6 +77,7 @@ class PinyinTable:
                     best[key] = (count, word)
         table.words = {k: w for k, (_, w) in sorted(best.items())}
         table.spellings = table._count_spellings(texts or [])
+        table.pairs = _count_pairs(texts or [])
         return table
 
     def _count_spellings(self, texts: list[str]) -> dict[str, int]:
@@ -99,7 +106,7 @@ class PinyinTable:
         """The text with sound-alike typos of the index's words replaced (unchanged when none)."""
         if not self.words:
             return text
-        known = set(self.words.values())
+        known = self._known
         out, i = [], 0
         while i < len(text):
             replaced = False
@@ -116,7 +123,8 @@ class PinyinTable:
                 word = self.words.get(key) if key else None
                 # Sharing a character keeps "sounds alike" from rewriting unrelated words.
                 if word and word != window and sum(a == b for a, b in zip(word, window)) >= max(1, n // 2) \
-                        and self.spellings.get(window, 0) * COMMONER <= self.spellings.get(word, 0):
+                        and self.spellings.get(window, 0) * COMMONER <= self.spellings.get(word, 0) \
+                        and self._fit(text, i, window) <= COMMONER * self._fit(text, i, word):
                     out.append(word)
                     i += n
                     replaced = True
@@ -126,16 +134,41 @@ class PinyinTable:
                 i += 1
         return "".join(out)
 
+    @cached_property
+    def _known(self) -> frozenset[str]:
+        return frozenset(self.words.values())
+
+    def _fit(self, text: str, start: int, word: str) -> int:
+        """How well `word` fits in place of text[start:start + len(word)]: the product of the passage
+        counts (+1) of the pairs it forms with the Chinese characters on either side."""
+        before, after = text[start - 1:start], text[start + len(word):start + len(word) + 1]
+        fit = 1
+        if before and _is_han(before):
+            fit *= self.pairs.get(before + word[0], 0) + 1
+        if after and _is_han(after):
+            fit *= self.pairs.get(word[-1] + after, 0) + 1
+        return fit
+
     def save(self, folder: Path) -> None:
         data = {"chars": self.chars, "words": self.words, "protected": sorted(self.protected),
-                "spellings": self.spellings, "made_with": self.made_with}
+                "spellings": self.spellings, "pairs": self.pairs, "made_with": self.made_with}
         (folder / "pinyin.json").write_text(json.dumps(data, ensure_ascii=False, sort_keys=True), encoding="utf-8")
 
     @classmethod
     def load(cls, folder: Path) -> PinyinTable:
         data = json.loads((folder / "pinyin.json").read_text(encoding="utf-8"))
         return cls(dict(data["chars"]), dict(data["words"]), frozenset(data.get("protected", ())),
-                   {str(k): int(v) for k, v in data.get("spellings", {}).items()}, str(data.get("made_with", "")))
+                   {str(k): int(v) for k, v in data.get("spellings", {}).items()},
+                   {str(k): int(v) for k, v in data.get("pairs", {}).items()}, str(data.get("made_with", "")))
+
+
+def _count_pairs(texts: list[str]) -> dict[str, int]:
+    """In how many texts each pair of adjacent Chinese characters occurs, where at least MIN_PASSAGES
+    (a pair of one text tells little, and leaving them out halves what a start-up loads)."""
+    counts: Counter[str] = Counter()
+    for text in texts:
+        counts.update({text[i:i + 2] for i in range(len(text) - 1) if _is_han(text[i]) and _is_han(text[i + 1])})
+    return {pair: n for pair, n in sorted(counts.items()) if n >= MIN_PASSAGES}
 
 
 def _library_versions() -> str:

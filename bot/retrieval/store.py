@@ -41,7 +41,8 @@ from bot.retrieval.passages import Passage, build_passages
 from bot.retrieval.pinyin import PinyinTable
 from bot.settings import Settings
 
-FORMAT = 4  # 3: the emergency detector and its kind are small neural classifiers; 4: the typo table's spellings
+FORMAT = 5  # 3: the emergency detector and its kind are small neural classifiers; 4: the typo table's spellings;
+# 5: its character pairs (how well a repair fits its neighbours)
 VECTORS_SINCE = 3  # the oldest format whose vectors a build reuses (they depend on the model and text only)
 # Corpus files a build copies and answers from (besides duties.jsonl); missing ones are optional.
 CORPUS_FILES = ("questions.jsonl", "synonyms.tsv", "referrals.jsonl", "matters.jsonl", "short_names.tsv",

@@ -46,6 +46,9 @@ def main(paths: list[str]) -> None:
         "words of the list's own texts, spelling counts": table_of(
             {w: c for w, c in vocabulary.items() if w in in_list}, spellings=True),
     }
+    # The neighbour check (PinyinTable._fit) reads the character pairs the spelling counts come with.
+    tables["words of the list's own texts, spelling counts, no neighbour check"] = replace(
+        tables["words of the list's own texts, spelling counts"], pairs={})
     for path in paths:
         questions = load_eval(Path(path))
         rows, changed = {}, {}

@@ -323,6 +323,18 @@ def test_typo_repair_keeps_spellings_people_use_and_words_it_would_cut():
     assert PinyinTable.build(vocabulary, protected=set()).correct("这事谁管") == "这事水管"  # without the counts
 
 
+def test_typo_repair_keeps_a_window_its_neighbours_fit_better_than_the_target():
+    from bot.retrieval.pinyin import PinyinTable
+
+    vocabulary = {"粮食": 5, "低保": 20}
+    texts = ["粮食补贴"] * 5 + ["这事是谁管的"] * 10 + ["低保咋办"] * 20
+    table = PinyinTable.build(vocabulary, protected=set(), texts=texts)
+    assert table.pairs["是谁"] == 10 and "食谁" not in table.pairs
+    assert table.correct("多少亩粮是谁定的") == "多少亩粮是谁定的"  # "是谁" fits, "食谁" does not
+    assert table.correct("底保咋申请") == "低保咋申请"  # both fit "咋" alike: a typo
+    assert table.correct("粮是补贴咋领") == "粮食补贴咋领"  # no pair speaks against it
+
+
 def test_typo_repair_leaves_everyday_words_and_one_off_words_alone():
     from bot.retrieval.pinyin import PinyinTable
 
