@@ -78,14 +78,17 @@ def _matter(best: Duty, knowledge: Knowledge, duty_of, near: set[str]) -> Matter
 
     A black-box review read "归市住房和城乡建设局：户外广告张贴审批…" and five such lines above the
     answer to "垃圾好几天没人拉了" as burying it: a part the question is not near is not its matter's
-    answer ("宅基地谁管" is near both the town's approval and the city's registration)."""
+    answer ("宅基地谁管" is near both the town's approval and the city's registration). A part that has
+    ended is named only when it is what was asked about: another review read "生育登记在哪办" answered
+    "镇里负责：生育政策与奖扶上报；已停止办理：终止妊娠证明" as alarming a new mother."""
     matter = knowledge.matter_of.get(best.id)
     if matter is None:
         return None
     duties = town_first([d for d in (duty_of(i) for i in matter.items) if d is not None])
-    shown = [d for d in duties if d.id in near or d.id == best.id]
-    if 2 * len(shown) > len(duties):  # near most parts: the matter as a whole, so all its parts (the
-        shown = duties  # search's top matches may leave one out)
+    near_parts = [d for d in duties if d.id in near or d.id == best.id]
+    shown = [d for d in near_parts if d.id == best.id or not d.discontinued]
+    if 2 * len(near_parts) > len(duties):  # near most parts: the matter as a whole, so all its parts
+        shown = duties  # (the search's top matches may leave one out)
     parts = tuple(MatterPart(d.id, short_name(d, knowledge), d.list, who_part(d)) for d in shown)
     return MatterAnswer(matter.name, tuple(d.id for d in duties), parts)
 

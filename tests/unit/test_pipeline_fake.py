@@ -177,6 +177,40 @@ def test_compose_a_matter_lists_the_town_first_and_says_the_answering_items_part
     assert data["matches"][0]["short"] == "高龄津贴追缴"
 
 
+def test_compose_names_an_ended_part_only_when_it_was_asked_about(fake_searcher):
+    from dataclasses import replace as copy
+
+    def duty_of(item):  # the returned item has ended (该事项已停止办理); coop-009 is a fourth part
+        duty = fake_searcher.duty("coop-001" if item == "coop-009" else item)
+        if duty is not None and item == "coop-009":
+            return copy(duty, id=item)
+        return copy(duty, discontinued=True) if duty is not None and item == "returned-001" else duty
+
+    def asked(question, matter_items):
+        result = fake_searcher.search(question)
+        result.kind = "list"
+        best = result.matches[0]
+        for m in result.matches:
+            m.duty = duty_of(m.id)
+            if m.id == "coop-001":
+                m.score = best.score - 0.5  # far: not this question's part
+            elif m is not best:
+                m.score = best.score - 0.01  # near enough to be named, were it not over
+        knowledge = Knowledge(shorts={"basic-001": "低保审核", "returned-001": "高龄津贴追缴"},
+                              matters=[Matter("低保与津贴", matter_items)])
+        return best.id, compose(result, knowledge, duty_of)
+
+    four = ("returned-001", "basic-001", "coop-001", "coop-009")
+    best, answer = asked("低保咋申请", four)
+    assert best == "basic-001" and answer.who == "镇里负责"
+    assert answer.matter is not None and [p.id for p in answer.matter.parts] == ["basic-001"]
+    assert answer.matter.items == ("basic-001", "coop-001", "coop-009", "returned-001"), "the items stay whole"
+    best, answer = asked("高龄津贴追缴", four)  # asked about the ended part itself: it is named
+    assert best == "returned-001" and "已停止办理" in answer.who
+    _, whole = asked("低保咋申请", ("returned-001", "basic-001"))  # near most parts: the matter as a whole
+    assert "已停止办理：高龄津贴追缴" in whole.who
+
+
 def test_a_town_office_is_tied_to_the_items_its_note_names():
     knowledge = Knowledge(contacts=[
         Contact("卧牛河镇人民政府", note="凡本镇承担的 basic-001 等事项统一对应本行"),  # the town itself: the default
