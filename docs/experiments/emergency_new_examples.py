@@ -43,7 +43,7 @@ def bare_urgent(examples):
 
 short = [e for e in new if len(e.q) <= 30 and "，" not in e.q and "。" not in e.q]
 stories = [e for e in new if e not in short]
-vec.embed_all([r['q'] for r in ed + ld] + [e.q for e in unseen] + [e.q for e in bare_urgent(new)])
+vec.embed_all([r["q"] for r in ed + ld] + [e.q for e in unseen] + [e.q for e in new + bare_urgent(new)])
 fold = text_folds(earlier)
 unseen_q = unseen_questions(unseen, pool)
 
