@@ -258,15 +258,18 @@ class Searcher:
         unsure: dict[str, SearchResult] = {}  # answer key -> the ask's reading
         # "低保咋申请 还有家里着火了 快来人": the other ask dilutes the fire below the alarm. In a short
         # message an ask's danger counts where the whole sounded somewhat urgent (as a long
-        # message's ask is read), or where the ask alone is all but certain of it ("家里着火了 还有
-        # 低保咋申请", whose whole sounds calm). A long message's ask was read already
+        # message's ask is read) and, for an ask before the last, the message's question does not
+        # sound plainly calm (_question_not_calm); or where the ask alone is all but certain of it
+        # ("家里着火了 还有低保咋申请", whose whole sounds calm). A long message's ask was read already
         # (_with_ask); reading its pieces too raised false alarms (docs/evaluation.md).
         reads_danger = not long and self._reads_ask_for_danger(whole)
         alarm = self.config.ask_alarm if not long else NEVER
-        for ask in asks:
-            result = self._search_text(whole.query, ask, "", top_k)
-            if result.emergency is not None and (reads_danger or result.urgency >= alarm):
+        readings = [self._search_text(whole.query, ask, "", top_k) for ask in asks]
+        for i, result in enumerate(readings):
+            if result.emergency is not None and (result.urgency >= alarm or (
+                    reads_danger and self._question_not_calm(readings, i))):
                 return replace(whole, emergency=result.emergency)
+        for result in readings:
             result = replace(result, emergency=None)
             key = self._answer_key(result)
             if key is None or key in found or not (key in whole.nearest or not self.config.ask_among_nearest):
@@ -347,6 +350,15 @@ class Searcher:
             if danger is not None:
                 return replace(chosen, emergency=danger)
         return chosen
+
+    def _question_not_calm(self, readings: list[SearchResult], i: int) -> bool:
+        """Whether an ask's danger may count for its message: it is the message's last ask (its
+        question), or that question does not sound plainly calm. A voice message's background is its
+        first ask, and a black-box review found "…俺们家老爷子今年八十三了 一个人在家…邻居说看他好几天
+        没出门了 俺就寻思问问 高龄津贴咋还没发呢" answered as a missing person (the background alone
+        0.81) while its question (0.001) was about the allowance; the long-message rule says the
+        same for messages over ASK_FROM (emergency.py, TAIL_CHARS)."""
+        return i == len(readings) - 1 or readings[-1].urgency >= SECOND_READ_FROM
 
     def _reads_ask_for_danger(self, whole: SearchResult) -> bool:
         """A danger told after a long calm background is diluted by it ("…河里有个孩子掉进去了

@@ -212,6 +212,17 @@ def test_long_message_is_answered_whole_and_danger_at_its_end_is_not_lost(engine
 
 
 
+def test_a_background_that_sounds_like_danger_does_not_drown_a_calm_question(engine):
+    """A black-box review: a short voice message whose background (an old man alone, not seen out
+    for days) reads as a missing person alone, and whose question is about his allowance, was
+    answered with the 110 line and the police item, and the allowance never came."""
+    text = ("那个 你好啊 俺是东屯的 俺们家老爷子今年八十三了 一个人在家 俺们都在外地打工 前两天邻居说看他好几天"
+            "没出门了 俺就寻思问问 高龄津贴咋还没发呢 上哪问去")
+    answer = engine.ask(text)
+    assert answer.emergency is None
+    answered = [answer.matches[0].id] + [o.matches[0].id for o in answer.others]
+    assert "basic-048" in answered, answered
+
 def test_discontinued_item_says_what_it_means(engine):
     text = to_plain(format_answer(engine.ask("村民要开婚姻状况证明找谁？")))
     assert "已停止办理" in text.splitlines()[0] and "不用再为此" in text

@@ -166,20 +166,36 @@ def test_the_bars_and_the_nearest_check_are_what_let_an_ask_through():
     assert searcher.search(MESSAGE).others
 
 
-@pytest.mark.parametrize("whole_danger, ask_danger, whole_urgency, ask_urgency, kept_whole", [
-    ("fire", None, 0.99, 0.0, True),  # the whole raised the alarm: never split
-    (None, "fire", 0.5, 0.9, True),  # "低保咋申请 还有家里着火了 快来人": the whole sounded somewhat urgent
-    (None, "fire", 0.05, 0.98, True),  # "家里着火了 还有低保咋申请": the ask alone is all but certain
-    (None, "fire", 0.05, 0.9, False),  # a calm whole and a less certain ask: no alarm (false alarms)
+@pytest.mark.parametrize("whole_danger, ask_danger, whole_urgency, ask_urgency, last_ask, kept_whole", [
+    ("fire", None, 0.99, 0.0, False, True),  # the whole raised the alarm: never split
+    # "低保咋申请 还有家里着火了 快来人": the whole sounded somewhat urgent, the danger is its question
+    (None, "fire", 0.5, 0.9, True, True),
+    (None, "fire", 0.05, 0.98, False, True),  # "家里着火了 还有低保咋申请": the ask alone is all but certain
+    (None, "fire", 0.05, 0.9, True, False),  # a calm whole and a less certain ask: no alarm (false alarms)
+    # "…老爷子八十三了 一个人在家…好几天没出门了 俺就寻思问问 高龄津贴咋还没发呢": a background read
+    # as danger, before a question that sounds plainly calm (0.0 here)
+    (None, "missing", 0.3, 0.81, False, False),
 ])
-def test_danger_keeps_the_message_whole(whole_danger, ask_danger, whole_urgency, ask_urgency, kept_whole):
+def test_danger_keeps_the_message_whole(whole_danger, ask_danger, whole_urgency, ask_urgency, last_ask, kept_whole):
     whole = reading("list", "basic-077", emergency=whole_danger, urgency=whole_urgency)
-    fire = reading("referral", referral=POWER, text="停电了", emergency=ask_danger, urgency=ask_urgency)
-    got = stub_searcher(whole, {"停电了": fire, "自来水也不来": WATER}).search(MESSAGE)
+    danger = reading("referral", referral=POWER, text="自来水也不来" if last_ask else "停电了", emergency=ask_danger,
+                     urgency=ask_urgency)
+    calm = WATER if not last_ask else reading("list", "basic-077", text="停电了")
+    asks = {danger.text: danger, calm.text: calm}
+    got = stub_searcher(whole, asks).search(MESSAGE)
     if kept_whole:
-        assert got.emergency == "fire" and not got.others and got.matches[0].id == "basic-077"
+        assert got.emergency == (whole_danger or ask_danger) and not got.others and got.matches[0].id == "basic-077"
     else:
-        assert got.emergency is None and len(got.others) == 1 and got.others[0].emergency is None
+        assert got.emergency is None and got.others and all(o.emergency is None for o in got.others)
+
+
+def test_a_background_reads_as_danger_when_the_question_after_it_is_not_plainly_calm():
+    whole = reading("list", "basic-077", urgency=0.3)
+    background = reading("referral", referral=POWER, text="停电了", emergency="missing", urgency=0.81)
+    for question_urgency, alarm in ((0.0, False), (0.05, False), (0.1, True), (0.5, True)):
+        question = reading("list", "basic-077", text="自来水也不来", urgency=question_urgency)
+        got = stub_searcher(whole, {"停电了": background, "自来水也不来": question}).search(MESSAGE)
+        assert (got.emergency == "missing") is alarm, question_urgency
 
 
 def test_the_whole_finding_nothing_lets_sure_asks_answer_and_none_is_repeated():
