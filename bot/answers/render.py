@@ -69,15 +69,25 @@ def _points(points: list[str], asked: str = "", limit: int = 3, width: int = POI
     return [f"• {e(excerpt(p, asked, width))}" for p in points[:limit]]
 
 
-def _emergency_lines(answer: Answer) -> list[str]:
+DIALABLE = re.compile(r"[0-9][0-9-]{2,}")
+
+
+def _number(number: str, dial: bool) -> str:
+    """A phone number; a link that dials it where the channel can (the web page: a review found 119
+    could not be tapped during a fire; Telegram takes no tel: links)."""
+    shown = e(number)
+    return f'<a href="tel:{shown}">{shown}</a>' if dial and DIALABLE.fullmatch(number) else shown
+
+
+def _emergency_lines(answer: Answer, dial: bool = False) -> list[str]:
     em = answer.emergency
     if em is None:
         return []
-    numbers = " / ".join(f"<b>{e(n)}</b>" for n in em.numbers)
+    numbers = " / ".join(f"<b>{_number(n, dial)}</b>" for n in em.numbers)
     return [f"🚨 <b>有危险先打电话：</b>{numbers}", e(em.text)]
 
 
-def _contact_lines(answer: Answer) -> list[str]:
+def _contact_lines(answer: Answer, dial: bool = False) -> list[str]:
     """In the contacts' order (the town first): 📞 each office with a known number, 📍 where to go in the
     town without one; then the departments without a number together, with the hotline."""
     # In danger the emergency line is the number to call: a second, office-hours hotline under it
@@ -85,21 +95,21 @@ def _contact_lines(answer: Answer) -> list[str]:
     lines = []
     for c in answer.contacts:
         if c.phone:
-            lines.append(f"📞 {e(c.name)} {e(c.phone)}")
+            lines.append(f"📞 {e(c.name)} {_number(c.phone, dial)}")
         elif c.walk_in and answer.emergency is None:
             place = TOWN_PLACE if c.name == TOWN_CONTACT else e(c.name)
             lines.append(TOWN_WALK_IN.format(place=place, village=TOWN_VILLAGE if c.village else "",
-                                             hotline=TOWN_HOTLINE.format(number=e(c.fallback)) if c.fallback else "。"))
+                                             hotline=TOWN_HOTLINE.format(number=_number(c.fallback, dial)) if c.fallback else "。"))
     if answer.emergency is not None:
         return lines
     unknown = [c for c in answer.contacts if not c.phone and c.fallback and not c.walk_in]
     police = [c for c in unknown if c.fallback == POLICE]
     if police:
-        lines.append(f"📞 {e(police[0].name)}：报案打 {POLICE}，办证办事到当地派出所")
+        lines.append(f"📞 {e(police[0].name)}：报案打 {_number(POLICE, dial)}，办证办事到当地派出所")
     hotline = [c for c in unknown if c.fallback != POLICE]
     if hotline:
         names = "、".join(c.name for c in hotline[:2]) + ("等" if len(hotline) > 2 else "")
-        lines.append(f"📞 {e(names)}的电话还没录入，可拨 {e(hotline[0].fallback)}（政务服务便民热线）问询转接")
+        lines.append(f"📞 {e(names)}的电话还没录入，可拨 {_number(hotline[0].fallback, dial)}（政务服务便民热线）问询转接")
     return lines
 
 
@@ -129,7 +139,7 @@ def _matter_lines(answer: Answer, duty_of) -> list[str]:
     return lines
 
 
-def list_answer_lines(answer: Answer, duty_of) -> list[str]:
+def list_answer_lines(answer: Answer, duty_of, dial: bool = False) -> list[str]:
     best = answer.best
     assert best is not None and best.duty is not None
     duty = best.duty
@@ -144,20 +154,20 @@ def list_answer_lines(answer: Answer, duty_of) -> list[str]:
     lines += _town_part(duty, best, answer.emergency is not None, answer.text)
     if best.penalty and _clean_point(best.matched) != _clean_point(duty.display_title):
         lines.append(f"处罚事项：{e(shorten(best.matched, 90))}")
-    lines += _contact_lines(answer)
+    lines += _contact_lines(answer, dial)
     return lines
 
 
-def _body(answer: Answer, duty_of, browse: str) -> list[str]:
+def _body(answer: Answer, duty_of, browse: str, dial: bool = False) -> list[str]:
     """Who handles it: the list item, the referral, or "not found" (with a hint)."""
     if answer.kind == "list":
-        return ["\n".join(list_answer_lines(answer, duty_of))]
+        return ["\n".join(list_answer_lines(answer, duty_of, dial=dial))]
     if answer.kind == "referral" and answer.referral is not None:
         ref = answer.referral
         lines = [f"<b>归谁管：</b>这件事不在卧牛河镇履职事项清单里（{e(ref.name)}）。",
                  f"一般去：{e(ref.where)}"]
         if ref.numbers:
-            lines.append("📞 " + " / ".join(e(n) for n in ref.numbers))
+            lines.append("📞 " + " / ".join(_number(n, dial) for n in ref.numbers))
         lines.append("<i>以上是一般做法，仅供参考，具体以当地办理部门为准。</i>")
         return ["\n".join(lines)]
     if answer.emergency is not None:  # in danger, no advice to ask again: the line above is what to do
@@ -170,22 +180,24 @@ def _another_ask(ask: str) -> str:
     return f"➕ <b>另外，{e(shorten(ask, ASK_LIMIT).rstrip('？?！!，,。 '))}：</b>\n"
 
 
-def format_answer(answer: Answer, duty_of=None, buttons: bool = True, browse: str = BROWSE_BY_COMMAND) -> str:
+def format_answer(answer: Answer, duty_of=None, buttons: bool = True, browse: str = BROWSE_BY_COMMAND,
+                  dial: bool = False) -> str:
     """The reply to a question, in Telegram HTML; without buttons the alternatives are listed.
 
-    `browse` tells how to browse the list where the channel has no /list command.
+    `browse` tells how to browse the list where the channel has no /list command; `dial` makes phone
+    numbers links that dial them (the web page).
     """
     if answer.kind == "empty":
         return ASK_FOR_QUESTION
     if answer.small_talk:
         return e(answer.small_talk)
     parts: list[str] = []
-    emergency = _emergency_lines(answer)
+    emergency = _emergency_lines(answer, dial)
     if emergency:
         parts.append("\n".join(emergency))
     if answer.note == "truncated":
         parts.append(f"<i>消息较长，按这部分查找：{e(shorten(answer.text, 40))}</i>")
-    parts += _body(answer, duty_of, browse)
+    parts += _body(answer, duty_of, browse, dial)
     if answer.alternatives:  # under the answer they are alternatives to, before any other matter's
         if buttons:
             parts.append("也可能相关的事项见下方按钮。")
@@ -193,7 +205,7 @@ def format_answer(answer: Answer, duty_of=None, buttons: bool = True, browse: st
             parts.append("也可能相关：\n" + "\n".join(
                 f"• {e(answer.short(m.id, shorten(m.title, 20)))}（{e(m.id)}）" for m in answer.alternatives))
     for other in answer.others:  # a message that raised several matters: each one's answer
-        parts.append(_another_ask(other.question) + "\n\n".join(_body(other, duty_of, browse)))
+        parts.append(_another_ask(other.question) + "\n\n".join(_body(other, duty_of, browse, dial)))
     for ask in answer.unsure_asks:  # a matter of its own the search could not pin down in company
         parts.append(_another_ask(ask) + UNSURE_ASK)
     return "\n\n".join(parts)

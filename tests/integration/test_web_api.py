@@ -137,6 +137,21 @@ def test_api_ask_is_exactly_the_engine_json(web_settings, engine):
     serve(web_settings, engine, body)
 
 
+def test_the_pages_phone_numbers_dial(web_settings, engine):
+    """A review found 119 could not be tapped in a fire (the page turns off the phone's own number
+    detection, which would also link years and sums); Telegram takes no tel: links."""
+    from bot.answers.render import format_answer
+
+    async def body(client):
+        await enter(client)
+        fire = await (await client.get("/", params={"q": EMERGENCY_Q})).text()
+        numbers = engine.ask(EMERGENCY_Q).emergency.numbers
+        assert numbers and all(f'<a href="tel:{n}">{n}</a>' in fire for n in numbers), fire
+        referral = await (await client.get("/", params={"q": REFERRAL_Q})).text()
+        assert all(f'href="tel:{n}"' in referral for n in engine.ask(REFERRAL_Q).referral.numbers)
+    serve(web_settings, engine, body)
+    assert "tel:" not in format_answer(engine.ask(EMERGENCY_Q)), "the Telegram reply has none"
+
 def test_api_ask_matches_scripts_ask_json(web_settings, engine, index_settings, run_script):
     done = run_script("ask.py", "--json", "--top", "3", RIVER, settings=index_settings)
     assert done.returncode == 0, done.stderr

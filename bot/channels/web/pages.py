@@ -89,7 +89,7 @@ def link(href: str, label: str, kind: str = "") -> Markup:
 
 
 def reply(telegram_html: str) -> Markup:
-    """render.py's Telegram HTML (only <b>, <i>, <code>, escaped text): safe to embed as it is."""
+    """render.py's Telegram HTML (only <b>, <i>, <code>, tel: links, escaped text): safe to embed as it is."""
     return Markup(telegram_html)
 
 
@@ -145,7 +145,7 @@ def answer_page(answer: Answer, token: str | None) -> Markup:
                         for m in answer.alternatives)
     actions = render("actions", detail=detail, alternatives=alternatives) if detail or alternatives else EMPTY
     return render("answer", asked=texts.WEB_ASKED.format(question=answer.question.strip()),
-                  reply=reply(format_answer(answer, browse=texts.WEB_BROWSE_HINT)), actions=actions,
+                  reply=reply(format_answer(answer, browse=texts.WEB_BROWSE_HINT, dial=True)), actions=actions,
                   feedback=vote_box(token) if token and answer.wants_feedback else EMPTY)
 
 
@@ -200,7 +200,7 @@ async def index(request: web.Request) -> web.Response:
         return respond(request, message(small_talk_reply(question)), q)
     answer, token = await ctx.ask(request, q)
     if answer.kind == "empty":
-        return respond(request, message(format_answer(answer)), q)
+        return respond(request, message(format_answer(answer, dial=True)), q)
     return respond(request, answer_page(answer, token), q)
 
 
