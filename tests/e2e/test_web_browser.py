@@ -241,6 +241,26 @@ def test_a_staff_member_asks_taps_votes_and_browses(server, phone, web_settings)
     assert logged[0].tapped == logged[0].shown[1]
 
 
+def test_a_pasted_voice_message_leaves_the_answer_on_the_first_screen(server, phone):
+    """A review scrolled past 1,400 pixels of its own 600-character question before the answer, and
+    found slanted notes and numbers it could not tap."""
+    page = phone().page
+    page.goto(f"{server.url}/?key={KEY}")
+    long = "那个 嗯 领导好 是这样的 我们屯里今年收成还行 家家都挺好 " * 18 + "屯里有人在河堤上盖棚子 归谁管"  # cut at 500
+    ask(page, long)
+    asked = page.locator(".answer .asked").bounding_box()
+    line = float(page.evaluate("parseFloat(getComputedStyle(document.querySelector('.answer .asked')).lineHeight)"))
+    assert asked is not None and asked["height"] <= 4 * line, asked
+    reply_top = page.locator(".answer .reply").bounding_box()
+    assert reply_top is not None and reply_top["y"] < PHONE["height"] / 2, "the answer starts on the first screen"
+    assert page.locator("#q").input_value() == long, "the whole question stays in the box"
+    note = page.locator(".answer .reply i").first
+    assert note.evaluate("el => getComputedStyle(el).fontStyle") == "normal"
+    ask(page, FIRE)
+    dial = page.locator('.answer .reply a[href="tel:119"]')
+    assert dial.count() == 1 and dial.inner_text() == "119"
+
+
 def test_the_page_works_without_javascript(server, phone, web_settings):
     from playwright.sync_api import expect
 
