@@ -135,7 +135,6 @@ WEB_INTRO = (
 )
 WEB_EXAMPLES = "试试这些问题："
 WEB_ASKED = "问：{question}"
-WEB_ALTERNATIVES = "也可能相关："
 WEB_FEEDBACK_PROMPT = "这个回答对吗？"
 WEB_BROWSE_LINK = "📚 按类别浏览清单"
 WEB_HOME_LINK = "🔍 重新提问"
@@ -182,6 +181,10 @@ TOWN_WALK_IN = "📍 找镇里：{place}{village}{hotline}"
 TOWN_PLACE = "卧牛河镇政府（便民服务中心）"  # where an item names no town office of its own
 TOWN_VILLAGE = "，也可以先问本村村委会或网格员"
 TOWN_HOTLINE = "；镇里电话还没录入，可拨 {number} 政务服务便民热线反映，辖区工单由镇里接办。"
+
+# Under an answer with alternatives that are buttons (Telegram) or links (the web page): why they are there, so a
+# related item's "归市水利局" under an answer that says "镇里负责" does not read as a contradiction (web review).
+ALTERNATIVES_BELOW = "如果问的不是这件事，下方按钮里的事项也可能相关，点开看归谁管。"
 
 # Under a message that raised several matters, for an ask that could not be pinned down among them.
 UNSURE_ASK = "这一句没能确定是哪件事。如果要问的是另一件事，请说具体些（什么事、在哪儿、涉及谁），单独发一条再问。"

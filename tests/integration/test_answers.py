@@ -38,6 +38,18 @@ def test_matters_outside_the_list_get_a_referral(engine, question, referral):
     assert data["kind"] == "referral" and data["referral"]["id"] == referral and data["answered"] is False
 
 
+def test_related_items_say_why_they_are_offered(engine):
+    """A related item that says 归市水利局 under an answer that says 镇里负责 read as a contradiction (web review)."""
+    from bot.answers.texts import ALTERNATIVES_BELOW
+
+    answer = engine.ask("村里有人在河堤上盖棚子，归谁管？")
+    assert answer.alternatives, "the dike item has a penalty item beside it"
+    with_buttons = to_plain(format_answer(answer))
+    assert ALTERNATIVES_BELOW in with_buttons and with_buttons.index("归谁管") < with_buttons.index("如果问的不是这件事")
+    listed = to_plain(format_answer(answer, buttons=False))
+    assert ALTERNATIVES_BELOW not in listed and "也可能相关：" in listed
+
+
 def test_several_matters_in_one_message_get_an_answer_each(engine):
     answer = engine.ask("停电了 还有自来水也不来")
     assert answer.kind == "referral" and answer.referral is not None and answer.referral.id == "ref-power-outage"

@@ -616,6 +616,31 @@ def test_the_same_answer_opened_again_is_one_question(web_settings, engine):
     assert len(rows(web_settings)) == 2
 
 
+def test_an_answer_opened_again_shows_its_rating_not_the_buttons_anew(web_settings, engine):
+    """A web review reloaded a rated answer and got 👍/👎 again, as if it had never been rated."""
+    async def body(client):
+        await enter(client)
+        token = token_of(await (await client.get("/", params={"q": RIVER})).text())
+        await client.post("/feedback", data={"token": token, "vote": "down"})
+        picker = await (await client.get("/", params={"q": RIVER})).text()
+        assert 'name="vote"' not in picker and 'name="item" value="none"' in picker, "still to pick the right one"
+        await client.post("/feedback", data={"token": token, "item": "none"})
+        done = await (await client.get("/", params={"q": RIVER, "fragment": "1"})).text()
+        assert 'name="vote"' not in done and 'name="item"' not in done and "已记录" in done
+        up = token_of(await (await client.get("/", params={"q": LIST_Q})).text())
+        assert up != token
+        await client.post("/api/feedback", json={"token": up, "vote": "up"})
+        thanked = await (await client.get("/", params={"q": LIST_Q})).text()
+        assert 'name="vote"' not in thanked and "谢谢" in thanked
+        new_visitor(client)
+        await enter(client)
+        fresh = await (await client.get("/", params={"q": LIST_Q})).text()
+        assert token_of(fresh) != up and 'name="vote"' in fresh, "someone else rates their own answer"
+    serve(web_settings, engine, body)
+    logged = rows(web_settings)
+    assert [(r.feedback, r.corrected) for r in logged] == [("down", "none"), ("up", None), (None, None)]
+
+
 def test_invented_uids_are_replaced_and_share_the_address_budget(web_settings, engine):
     async def body(client):
         statuses = []

@@ -20,7 +20,7 @@ from aiohttp import web
 
 from bot.answers import texts
 from bot.answers.render import e, to_plain
-from bot.channels.web.context import MAX_BODY_BYTES, MAX_TOP, WebError, context, visitor
+from bot.channels.web.context import MAX_BODY_BYTES, MAX_TOP, WebContext, WebError, context, visitor
 from bot.corpus.model import Duty
 from bot.feedback.question_log import NONE_CORRECT
 
@@ -93,8 +93,15 @@ async def read_feedback(request: web.Request) -> FeedbackRequest:
 
 
 async def apply_feedback(request: web.Request, fb: FeedbackRequest) -> FeedbackOutcome:
-    """Record a vote or a correction from the visitor who asked; what to show next."""
+    """Record a vote or a correction from the visitor who asked; what to show next (also when the
+    answer is opened again)."""
     ctx = context(request)
+    outcome = await _record(ctx, request, fb)
+    ctx.remember_rating(fb.token, outcome)
+    return outcome
+
+
+async def _record(ctx: WebContext, request: web.Request, fb: FeedbackRequest) -> FeedbackOutcome:
     ctx.limit(request)
     owned = await ctx.usage.owned(fb.token, visitor(request).user)
     if owned.question is None:

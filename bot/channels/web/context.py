@@ -86,6 +86,9 @@ class WebContext:
     tasks: list[asyncio.Task] = field(default_factory=list)
     # (user, question, top) -> (token, items shown, when): see SAME_QUESTION_SECONDS.
     recent: OrderedDict[tuple, tuple[str, tuple[str, ...], float]] = field(default_factory=OrderedDict)
+    # token -> what its feedback box said last (an api.FeedbackOutcome): the same answer opened again
+    # (reload, back button) shows that, not 👍/👎 anew as if it had never been rated (web review).
+    rated: OrderedDict[str, Any] = field(default_factory=OrderedDict)
 
     def limit(self, request: web.Request) -> None:
         """Count a question or a vote against the visitor's budget; 429 past it."""
@@ -115,6 +118,12 @@ class WebContext:
             return answer, None
         token = self._log(visitor(request).user, answer, top)
         return answer, token if answer.wants_feedback else None
+
+    def remember_rating(self, token: str, outcome: Any) -> None:
+        self.rated[token] = outcome
+        self.rated.move_to_end(token)
+        while len(self.rated) > _RECENT_ANSWERS:
+            self.rated.popitem(last=False)
 
     def _log(self, user: str, answer: Answer, top: int | None) -> str:
         """Log the question once per visitor and SAME_QUESTION_SECONDS; the token of its row."""

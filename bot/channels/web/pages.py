@@ -136,7 +136,7 @@ def vote_box(token: str) -> Markup:
     return render("feedback", inner=inner)
 
 
-def answer_page(answer: Answer, token: str | None) -> Markup:
+def answer_page(ctx: WebContext, answer: Answer, token: str | None) -> Markup:
     detail = link(f"/item/{answer.best.id}/full", texts.BUTTON_DETAIL, "detail") if answer.best else EMPTY
     # The other matters of a message that raised several: each one's item, in full.
     detail = join([detail, *(link(f"/item/{item_id}/full", texts.BUTTON_DETAIL_OF.format(short=label), "detail")
@@ -144,9 +144,13 @@ def answer_page(answer: Answer, token: str | None) -> Markup:
     alternatives = join(link(item_href(m.id, token), f"{badge(m.list)} {answer.label(m)}", "alt")
                         for m in answer.alternatives)
     actions = render("actions", detail=detail, alternatives=alternatives) if detail or alternatives else EMPTY
+    feedback = EMPTY
+    if token and answer.wants_feedback:
+        rated = ctx.rated.get(token)  # the same answer opened again: the box as it was left
+        feedback = render("feedback", inner=feedback_outcome(ctx, rated)) if rated else vote_box(token)
     return render("answer", asked=texts.WEB_ASKED.format(question=answer.question.strip()),
                   reply=reply(format_answer(answer, browse=texts.WEB_BROWSE_HINT, dial=True)), actions=actions,
-                  feedback=vote_box(token) if token and answer.wants_feedback else EMPTY)
+                  feedback=feedback)
 
 
 def pick_right(token: str, shown: list[tuple[Duty, str]]) -> Markup:
@@ -201,7 +205,7 @@ async def index(request: web.Request) -> web.Response:
     answer, token = await ctx.ask(request, q)
     if answer.kind == "empty":
         return respond(request, message(format_answer(answer, dial=True)), q)
-    return respond(request, answer_page(answer, token), q)
+    return respond(request, answer_page(ctx, answer, token), q)
 
 
 def _duty(ctx: WebContext, request: web.Request) -> Duty:
