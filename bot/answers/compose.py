@@ -196,6 +196,18 @@ def _lead_with_emergency_item(answer: Answer, result: SearchResult, duty_of) -> 
     result.referral = None
 
 
+def _drop_a_referral_beside_the_danger(answer: Answer, result: SearchResult) -> None:
+    """Under the alarm, a referral is kept only where it is about the danger: it shares a number with the
+    emergency line (an ambulance for a heart attack, 95598 for an electric shock). Otherwise it came from
+    the story's incidental words, and a black-box review got 工伤认定 under 120 for "我在地里干活呢 我们家
+    老爷子刚才说胸口疼 … 喘不上气"; the reply then says the list has no item for it: call the number."""
+    assert answer.emergency is not None
+    ref = result.referral
+    if result.kind == "referral" and ref is not None and not set(ref.numbers) & set(answer.emergency.numbers):
+        result.kind = answer.kind = "none"
+        result.referral = None
+
+
 def compose(result: SearchResult, knowledge: Knowledge, duty_of) -> Answer:
     """The Answer to one question. `duty_of(id)` looks an item up in the searcher's list."""
     shorts = {m.id: short_name(m.duty, knowledge) for m in result.matches if m.duty is not None}
@@ -206,6 +218,7 @@ def compose(result: SearchResult, knowledge: Knowledge, duty_of) -> Answer:
     if result.emergency is not None:
         answer.emergency = emergency_for(result.emergency)
         _lead_with_emergency_item(answer, result, duty_of)
+        _drop_a_referral_beside_the_danger(answer, result)
         answer.shorts.update({m.id: short_name(m.duty, knowledge) for m in answer.matches if m.duty is not None})
     if result.kind == "referral" and result.referral is not None:
         ref = result.referral

@@ -138,6 +138,17 @@ def test_under_an_alarm_the_answer_names_no_part_the_town_gave_up(engine, questi
     assert "不再负责" not in text and "分几块" not in text  # the fire-safety matter's micro fire station
 
 
+def test_under_an_alarm_a_referral_from_incidental_words_gives_way_to_the_number(engine):
+    """A black-box review got 工伤认定 under 120 for a heart attack told while working in the field."""
+    answer = engine.ask("喂喂那个我在地里干活呢 我们家老爷子刚才说胸口疼 现在脸都白了出汗 坐那喘不上气 俺们离镇上挺远的 这咋整啊")
+    assert answer.emergency is not None and answer.emergency.numbers[0] == "120"
+    assert answer.kind == "none" and answer.referral is None
+    text = to_plain(format_answer(answer))
+    assert "工伤" not in text and "人有危险，先打上面的电话" in text
+    shock = engine.ask("有人触电了 倒地上了")  # a referral about the danger itself stays
+    assert shock.emergency is not None and shock.referral is not None and shock.referral.id == "ref-ambulance"
+
+
 def test_whom_to_call_is_the_answering_items_office_and_the_police_are_110_not_12345(engine):
     allowance = engine.ask("俺家老爷子八十五了 高龄补贴上哪领")
     # The matter's other part (高龄津贴追缴, the city's) is not near a claimant's question: not named.
