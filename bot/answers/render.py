@@ -109,7 +109,9 @@ def _contact_lines(answer: Answer, dial: bool = False) -> list[str]:
     hotline = [c for c in unknown if c.fallback != POLICE]
     if hotline:
         names = "、".join(c.name for c in hotline[:2]) + ("等" if len(hotline) > 2 else "")
-        lines.append(f"📞 {e(names)}的电话还没录入，可拨 {_number(hotline[0].fallback, dial)}（政务服务便民热线）问询转接")
+        # Not "the number is not filled in yet": that is the admins' business, and a review read it
+        # under nearly every answer as noise on a phone screen.
+        lines.append(f"📞 {e(names)}：可拨 {_number(hotline[0].fallback, dial)}（政务服务便民热线）问询转接")
     return lines
 
 

@@ -180,7 +180,7 @@ WEB_WRONG_KEYS = "访问密钥错了太多次，请过 {seconds} 秒再试，或
 TOWN_WALK_IN = "📍 找镇里：{place}{village}{hotline}"
 TOWN_PLACE = "卧牛河镇政府（便民服务中心）"  # where an item names no town office of its own
 TOWN_VILLAGE = "，也可以先问本村村委会或网格员"
-TOWN_HOTLINE = "；镇里电话还没录入，可拨 {number} 政务服务便民热线反映，辖区工单由镇里接办。"
+TOWN_HOTLINE = "；也可拨 {number} 政务服务便民热线反映，工单转到镇里办。"
 
 # Under an answer with alternatives that are buttons (Telegram) or links (the web page): why they are there, so a
 # related item's "归市水利局" under an answer that says "镇里负责" does not read as a contradiction (web review).

@@ -256,7 +256,7 @@ def test_contacts_show_a_filled_phone_and_pick_up_edits(index_settings, searcher
     shutil.copyfile(index_settings.contacts_file, contacts)
     engine = Engine(SearcherHolder(index_settings, searcher), ContactBook(contacts))
     before = to_plain(format_answer(engine.ask("冒领的高龄津贴谁去追缴")))
-    assert "市民政局的电话还没录入，可拨 12345" in before
+    assert "📞 市民政局：可拨 12345" in before
     lines = contacts.read_text(encoding="utf-8").splitlines()
     lines = [line.replace("市民政局\t", "市民政局\t0470-0000000", 1) if line.startswith("市民政局\t") else line
              for line in lines]
@@ -272,8 +272,8 @@ def test_the_towns_work_says_where_to_go_until_its_number_is_filled_in(index_set
     own = to_plain(format_answer(engine.ask("低保谁审批")))  # the town's own work
     assert "📍 找镇里：卧牛河镇政府（便民服务中心），也可以先问本村村委会或网格员" in own and "可拨 12345" in own
     shared = to_plain(format_answer(engine.ask("危房改造咋报名")))  # the town's part of a city department's
-    assert "📍 找镇里" in shared and "政务服务便民热线反映" not in shared
-    assert shared.index("📍 找镇里") < shared.index("市住房和城乡建设局的电话还没录入，可拨 12345")
+    assert "📍 找镇里" in shared and "工单转到镇里" not in shared
+    assert shared.index("📍 找镇里") < shared.index("市住房和城乡建设局：可拨 12345")
     party = to_plain(format_answer(engine.ask("发展党员谁负责")))  # party work: not the village, not 12345
     assert "📍 找镇里：卧牛河镇政府（便民服务中心）。" in party and "村委会" not in party and "12345" not in party
     for gone in ("冒领的高龄津贴谁去追缴", "身份证丢了 上哪补"):  # taken back: the city, not the town
