@@ -20,6 +20,7 @@ from bot.retrieval.searcher import SearchConfig, Searcher, SearchResult
     ("1.低保 2.医保咋交", ["低保", "医保咋交"]),
     ("儿子工钱要不回来 俺还想问问危房改造", ["儿子工钱要不回来", "危房改造"]),
     ("牛丢了一头 顺便问下草原补贴啥时候发", ["牛丢了一头", "草原补贴啥时候发"]),
+    ("低保几月发 耕地补贴啥时候到", ["低保几月发", "耕地补贴啥时候到"]),
 ])
 def test_a_message_is_cut_where_a_new_ask_starts(text, asks):
     assert split_asks(text) == asks
@@ -35,6 +36,8 @@ def test_a_message_is_cut_where_a_new_ask_starts(text, asks):
     "俺问个事 低保咋办",
     "城乡居民养老保险在哪交 今年交多少",  # a time word says when, not what
     "林子有人偷着砍树 好几天了 打哪个电话",  # a phone says whom to reach, not what about
+    "低保咋申请啊 俺家老头瘫炕上好几年了地也种不了",  # how many years, not a question: the ask's reason
+    "耳标咋补 前几天让狗扯掉了十几个",
 ])
 def test_a_message_of_one_ask_stays_whole(text):
     assert split_asks(text) == [text]
