@@ -197,10 +197,11 @@ def _lead_with_emergency_item(answer: Answer, result: SearchResult, duty_of) -> 
 
 
 def _drop_a_referral_beside_the_danger(answer: Answer, result: SearchResult) -> None:
-    """Under the alarm, a referral is kept only where it is about the danger: it shares a number with the
-    emergency line (an ambulance for a heart attack, 95598 for an electric shock). Otherwise it came from
-    the story's incidental words, and a black-box review got 工伤认定 under 120 for "我在地里干活呢 我们家
-    老爷子刚才说胸口疼 … 喘不上气"; the reply then says the list has no item for it: call the number."""
+    """Under the alarm, a referral is kept only where it shares a number with the emergency line (an
+    ambulance for a heart attack, 95598 for a wire down): that is how it shows it is about the danger. A
+    black-box review got 工伤认定 under 120 for "我在地里干活呢 我们家老爷子刚才说胸口疼 … 喘不上气", from
+    the story's incidental words; a referral with no number (prevention advice, opening a gas account) gives
+    way too. The reply then says the list has no item for it: call the number above."""
     assert answer.emergency is not None
     ref = result.referral
     if result.kind == "referral" and ref is not None and not set(ref.numbers) & set(answer.emergency.numbers):

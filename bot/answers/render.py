@@ -10,7 +10,15 @@ import re
 from bot.answers.answer import Answer
 from bot.answers.compose import POLICE, TOWN_CONTACT
 from bot.answers.roles import who_part
-from bot.answers.texts import ALTERNATIVES_BELOW, TOWN_HOTLINE, TOWN_PLACE, TOWN_VILLAGE, TOWN_WALK_IN, UNSURE_ASK
+from bot.answers.texts import (
+    ALTERNATIVES_BELOW,
+    ALTERNATIVES_NEAR,
+    TOWN_HOTLINE,
+    TOWN_PLACE,
+    TOWN_VILLAGE,
+    TOWN_WALK_IN,
+    UNSURE_ASK,
+)
 from bot.corpus.model import Duty
 from bot.retrieval.searcher import Match
 
@@ -202,7 +210,7 @@ def format_answer(answer: Answer, duty_of=None, buttons: bool = True, browse: st
     parts += _body(answer, duty_of, browse, dial)
     if answer.alternatives:  # under the answer they are alternatives to, before any other matter's
         if buttons:
-            parts.append(ALTERNATIVES_BELOW)
+            parts.append(ALTERNATIVES_BELOW if answer.kind in ("list", "referral") else ALTERNATIVES_NEAR)
         else:
             parts.append("也可能相关：\n" + "\n".join(
                 f"• {e(answer.short(m.id, shorten(m.title, 20)))}（{e(m.id)}）" for m in answer.alternatives))

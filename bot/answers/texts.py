@@ -185,6 +185,8 @@ TOWN_HOTLINE = "；也可拨 {number} 政务服务便民热线反映，工单转
 # Under an answer with alternatives that are buttons (Telegram) or links (the web page): why they are there, so a
 # related item's "归市水利局" under an answer that says "镇里负责" does not read as a contradiction (web review).
 ALTERNATIVES_BELOW = "如果问的不是这件事，下方按钮里的事项也可能相关，点开看归谁管。"
+# The same under "not found": no matter was named, so the items are only near it.
+ALTERNATIVES_NEAR = "下方按钮里的事项可能相关，点开看归谁管。"
 
 # Under a message that raised several matters, for an ask that could not be pinned down among them.
 UNSURE_ASK = "这一句没能确定是哪件事。如果要问的是另一件事，请说具体些（什么事、在哪儿、涉及谁），单独发一条再问。"

@@ -40,7 +40,7 @@ def test_matters_outside_the_list_get_a_referral(engine, question, referral):
 
 def test_related_items_say_why_they_are_offered(engine):
     """A related item that says 归市水利局 under an answer that says 镇里负责 read as a contradiction (web review)."""
-    from bot.answers.texts import ALTERNATIVES_BELOW
+    from bot.answers.texts import ALTERNATIVES_BELOW, ALTERNATIVES_NEAR
 
     answer = engine.ask("村里有人在河堤上盖棚子，归谁管？")
     assert answer.alternatives, "the dike item has a penalty item beside it"
@@ -48,6 +48,10 @@ def test_related_items_say_why_they_are_offered(engine):
     assert ALTERNATIVES_BELOW in with_buttons and with_buttons.index("归谁管") < with_buttons.index("如果问的不是这件事")
     listed = to_plain(format_answer(answer, buttons=False))
     assert ALTERNATIVES_BELOW not in listed and "也可能相关：" in listed
+    nothing = engine.ask("俺想养蜜蜂 有啥政策")  # nothing found: no "这件事" to set them against
+    assert nothing.kind == "none" and nothing.alternatives
+    near = to_plain(format_answer(nothing))
+    assert ALTERNATIVES_NEAR in near and ALTERNATIVES_BELOW not in near
 
 
 def test_several_matters_in_one_message_get_an_answer_each(engine):

@@ -38,6 +38,8 @@ def test_a_message_is_cut_where_a_new_ask_starts(text, asks):
     "林子有人偷着砍树 好几天了 打哪个电话",  # a phone says whom to reach, not what about
     "低保咋申请啊 俺家老头瘫炕上好几年了地也种不了",  # how many years, not a question: the ask's reason
     "耳标咋补 前几天让狗扯掉了十几个",
+    "耕地补贴啥时候发？好几年没发了",  # how long, leaning on the ask: not an ask of its own
+    "房子漏雨咋整？十几天了",
 ])
 def test_a_message_of_one_ask_stays_whole(text):
     assert split_asks(text) == [text]
