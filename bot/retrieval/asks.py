@@ -35,16 +35,21 @@ _LEAD = re.compile(rf"^(?:\s|[，,。、：:；;！!]|(?:{_OPENER})(?:就是|是
 _TRAIL = re.compile(r"[\s，,。、：:；;]+$")
 # "俺问两件事：" announces the asks; it is not one (alone, or before the first ask).
 _ANNOUNCE = re.compile(r"^.{0,12}?(?:[两俩几三2-3](?:个|件)?(?:事|问题)|几句)[啊呀哈]?(?:$|[：:，,\s]+)")
+# "好几年 / 前几天 / 十几个 / 过几天" tell how many; a 几 after anything else asks it ("要几天").
+_COUNTING, _UNITS = "好十这那前近头过没隔", "个时点天号月年回次"
+_COUNT = rf"[{_COUNTING}]几[{_UNITS}]"
+_HOW_MANY = rf"(?<![{_COUNTING}])几[{_UNITS}]"
 # A clause that asks something. Typed or dictated without punctuation, two questions are often
-# only a space apart ("耕地补贴啥时候发 电费咋这么贵"). "好几年 / 前几天 / 十几个" tell how many, not ask:
-# "低保咋申请啊 俺家老头瘫炕上好几年了" is one ask with its reason (a black-box review).
-_ASKING = re.compile(r"[？?]|吗|呢|咋|怎么|怎样|谁|哪|啥|什么|多少|多久|(?<![好十这那前近头过没隔])几[个时点天号月年回次]|"
+# only a space apart ("耕地补贴啥时候发 电费咋这么贵"). A count does not ask: "低保咋申请啊 俺家老头瘫炕上
+# 好几年了" is one ask with its reason (a black-box review).
+_ASKING = re.compile(r"[？?]|吗|呢|咋|怎么|怎样|谁|哪|啥|什么|多少|多久|"
+                     rf"{_HOW_MANY}|"
                      r"能不能|可不可以|行不行|"
                      r"是不是|有没有|[不没]$")
 # Time words say when, not what: "今年交多少" leans on the ask before it; nor does "好几年没发了" say
 # what of its own ("耕地补贴啥时候发？好几年没发了" is one ask).
 # "打哪个电话" asks how to reach whoever handles what came before: a phone says whom, not what.
-_FILLER = re.compile(r"[好十这那前近头过没隔]几[个时点天号月年回次]|时候|有人|今年|去年|明年|每年|现在|这个月|电话|号码|[俺我咱你他她它们的了来去给找问下一个要能还是都也这那就不没呀啊吧呢嘛得该让]")
+_FILLER = re.compile(rf"{_COUNT}|" r"时候|有人|今年|去年|明年|每年|现在|这个月|电话|号码|[俺我咱你他她它们的了来去给找问下一个要能还是都也这那就不没呀啊吧呢嘛得该让]")
 _MEANINGFUL = re.compile(r"[\u3400-\u9fffA-Za-z0-9]")
 
 

@@ -7,7 +7,7 @@ import time
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -18,6 +18,9 @@ from bot.channels.web.access import Access
 from bot.engine import Engine
 from bot.feedback.usage import UsageLog
 from bot.settings import Settings
+
+if TYPE_CHECKING:  # api imports this module
+    from bot.channels.web.api import FeedbackOutcome
 
 log = logging.getLogger(__name__)
 
@@ -86,9 +89,9 @@ class WebContext:
     tasks: list[asyncio.Task] = field(default_factory=list)
     # (user, question, top) -> (token, items shown, when): see SAME_QUESTION_SECONDS.
     recent: OrderedDict[tuple, tuple[str, tuple[str, ...], float]] = field(default_factory=OrderedDict)
-    # token -> what its feedback box said last (an api.FeedbackOutcome): the same answer opened again
-    # (reload, back button) shows that, not 👍/👎 anew as if it had never been rated (web review).
-    rated: OrderedDict[str, Any] = field(default_factory=OrderedDict)
+    # token -> what its feedback box said last: the same answer opened again (reload, back button)
+    # shows that, not 👍/👎 anew as if it had never been rated (web review).
+    rated: OrderedDict[str, FeedbackOutcome] = field(default_factory=OrderedDict)
 
     def limit(self, request: web.Request) -> None:
         """Count a question or a vote against the visitor's budget; 429 past it."""
@@ -119,11 +122,8 @@ class WebContext:
         token = self._log(visitor(request).user, answer, top)
         return answer, token if answer.wants_feedback else None
 
-    def remember_rating(self, token: str, outcome: Any) -> None:
-        self.rated[token] = outcome
-        self.rated.move_to_end(token)
-        while len(self.rated) > _RECENT_ANSWERS:
-            self.rated.popitem(last=False)
+    def remember_rating(self, token: str, outcome: FeedbackOutcome) -> None:
+        _keep_recent(self.rated, token, outcome)
 
     def _log(self, user: str, answer: Answer, top: int | None) -> str:
         """Log the question once per visitor and SAME_QUESTION_SECONDS; the token of its row."""
@@ -135,11 +135,16 @@ class WebContext:
             return seen[0]
         token = self.usage.new_token()
         self.usage.question(token, user, answer.text, answer.kind, list(shown))
-        self.recent[key] = (token, shown, now)
-        self.recent.move_to_end(key)
-        while len(self.recent) > _RECENT_ANSWERS:
-            self.recent.popitem(last=False)
+        _keep_recent(self.recent, key, (token, shown, now))
         return token
+
+
+def _keep_recent(memory: OrderedDict, key, value) -> None:
+    """Remember `value` as the newest entry, forgetting the oldest past _RECENT_ANSWERS."""
+    memory[key] = value
+    memory.move_to_end(key)
+    while len(memory) > _RECENT_ANSWERS:
+        memory.popitem(last=False)
 
 
 CONTEXT = web.AppKey("zhizetong.web", WebContext)
