@@ -31,6 +31,17 @@ TOWN_PREFIX = "卧牛河镇"  # the town's own offices in contacts.tsv
 ITEM_ID = re.compile(r"(?<![A-Za-z0-9])(?:basic|coop|returned)-\d{3}(?![0-9])")
 SERVICE_CENTRE = "卧牛河镇便民服务中心"  # basic-107: its number stands in for the town's when only it is filled in
 PARTY_CATEGORY = "党的建设"  # party and discipline work: not a matter to take to the village committee or 12345
+# "咋领 / 在哪交 / 啥时候发" asks how to get one thing done; "归谁管 / 找谁 / 哪个部门" asks whose the matter
+# is. Only the second is answered with every part of the matter the question came near: a black-box review
+# read "高龄补贴咋领" answered "镇里负责：高龄津贴发放；归市民政局（镇里不再负责）：高龄津贴追缴" as "the
+# money will be taken back", and "医保咋交" got the city's 医保个人账户支取 beside it.
+ASKS_WHO = re.compile(r"谁|哪个部门|哪个单位|哪个局|哪管|归哪|找哪|管不管|负责")
+ASKS_HOW = re.compile(r"咋|怎么|怎样|如何|在哪|去哪|上哪|哪里|哪儿|啥时候|什么时候|多少|多长")
+
+
+def asks_how_only(text: str) -> bool:
+    """Whether a question asks how, where or when to get something done, and not whose job it is."""
+    return bool(ASKS_HOW.search(text)) and not ASKS_WHO.search(text)
 MAX_ALTERNATIVES = 3
 # An alternative is offered only when its fused score is within this distance of the best
 # item's. On dev, 0.04 and 0.06 keep the right item among the buttons as often as showing all
@@ -228,7 +239,8 @@ def compose(result: SearchResult, knowledge: Knowledge, duty_of) -> Answer:
     elif result.kind == "list":
         best = result.matches[0]
         assert best.duty is not None  # the searcher describes every match with its item
-        answer.matter = _matter(best.duty, knowledge, duty_of, {m.id for m in near_best(result.matches)})
+        near = {m.id for m in near_best(result.matches)}
+        answer.matter = _matter(best.duty, knowledge, duty_of, {best.id} if asks_how_only(result.text) else near)
         if answer.emergency is None:
             answer.who = who_line(best, answer.matter, knowledge)
         elif best.list == "returned" and best.duty.departments and not best.duty.discontinued:
@@ -238,7 +250,11 @@ def compose(result: SearchResult, knowledge: Knowledge, duty_of) -> Answer:
         else:  # the answering item's part alone, not the matter's
             answer.who = who_line(best, None, knowledge)
         in_matter = set(answer.matter.items) if answer.matter else {best.id}
-        answer.alternatives = alternatives(result, in_matter | {best.id})
+        # A part the question came near but the answer does not name (a how-to question's other parts)
+        # stays a tap away; ended parts stay out, as in the matter.
+        shown = {p.id for p in answer.matter.parts} if answer.matter else {best.id}
+        left_out = {i for i in near & in_matter - shown if (d := duty_of(i)) is not None and not d.discontinued}
+        answer.alternatives = alternatives(result, (in_matter - left_out) | {best.id})
         town = best.list != "returned" or any(p.list != "returned" for p in (answer.matter.parts if answer.matter else ()))
         answer.contacts = contact_lines(_departments_named(best), knowledge, town, _town_walk_in(best, knowledge))
     else:

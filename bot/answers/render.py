@@ -13,6 +13,7 @@ from bot.answers.roles import who_part
 from bot.answers.texts import (
     ALTERNATIVES_BELOW,
     ALTERNATIVES_NEAR,
+    DANGER_NOT_ON_LIST,
     TOWN_HOTLINE,
     TOWN_PLACE,
     TOWN_VILLAGE,
@@ -172,6 +173,15 @@ def _body(answer: Answer, duty_of, browse: str, dial: bool = False) -> list[str]
     """Who handles it: the list item, the referral, or "not found" (with a hint)."""
     if answer.kind == "list":
         return ["\n".join(list_answer_lines(answer, duty_of, dial=dial))]
+    if answer.kind == "referral" and answer.referral is not None and answer.emergency is not None:
+        # Under the alarm a referral is about the danger itself (the ambulance): what to do next, no
+        # "一般做法，仅供参考" and no number already above (a review read them as cold boilerplate).
+        ref = answer.referral
+        lines = [f"<b>归谁管：</b>{DANGER_NOT_ON_LIST}", f"{e(ref.name)}：{e(ref.where)}"]
+        more = [n for n in ref.numbers if n not in answer.emergency.numbers]
+        if more:
+            lines.append("📞 " + " / ".join(_number(n, dial) for n in more))
+        return ["\n".join(lines)]
     if answer.kind == "referral" and answer.referral is not None:
         ref = answer.referral
         lines = [f"<b>归谁管：</b>这件事不在卧牛河镇履职事项清单里（{e(ref.name)}）。",
@@ -181,7 +191,7 @@ def _body(answer: Answer, duty_of, browse: str, dial: bool = False) -> list[str]
         lines.append("<i>以上是一般做法，仅供参考，具体以当地办理部门为准。</i>")
         return ["\n".join(lines)]
     if answer.emergency is not None:  # in danger, no advice to ask again: the line above is what to do
-        return ["<b>归谁管：</b>卧牛河镇履职事项清单里没有专门的事项。人有危险，先打上面的电话。"]
+        return [f"<b>归谁管：</b>{DANGER_NOT_ON_LIST}"]
     return ["<b>归谁管：</b>卧牛河镇履职事项清单里没有找到对应的事项。", e(NOT_FOUND_HINT.format(browse=browse))]
 
 

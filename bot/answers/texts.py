@@ -190,3 +190,6 @@ ALTERNATIVES_NEAR = "下方按钮里的事项可能相关，点开看归谁管�
 
 # Under a message that raised several matters, for an ask that could not be pinned down among them.
 UNSURE_ASK = "这一句没能确定是哪件事。如果要问的是另一件事，请说具体些（什么事、在哪儿、涉及谁），单独发一条再问。"
+
+# Under the alarm, where the list has no item for the danger itself (an ambulance, a scam in progress).
+DANGER_NOT_ON_LIST = "卧牛河镇履职事项清单里没有专门的事项。人有危险，先打上面的电话。"

@@ -153,6 +153,27 @@ def test_under_an_alarm_a_referral_from_incidental_words_gives_way_to_the_number
     assert shock.emergency is not None and shock.referral is not None and shock.referral.id == "ref-ambulance"
 
 
+def test_under_an_alarm_a_referral_about_the_danger_says_what_to_do_next_without_boilerplate(engine):
+    """A review read "不在…清单里（急救叫救护车）…仅供参考" under 120 for a neighbour who drank pesticide as cold."""
+    answer = engine.ask("快来人 邻居喝农药了")
+    assert answer.emergency is not None and answer.emergency.numbers[0] == "120"
+    assert answer.kind == "referral" and answer.referral is not None and answer.referral.id == "ref-ambulance"
+    text = to_plain(format_answer(answer))
+    assert "仅供参考" not in text and "不在卧牛河镇履职事项清单里" not in text
+    assert "人有危险，先打上面的电话" in text and f"{answer.referral.name}：" in text
+    assert "12356" in text, "pesticide may have been drunk on purpose: the mental-health line"
+    assert "📞 120" not in text, "the number is already at the top"
+    assert answer.to_json()["kind"] == "referral" and answer.to_json()["referral"]["id"] == "ref-ambulance"
+
+
+def test_a_how_to_question_gets_its_part_of_the_matter_not_the_citys_other_parts(engine):
+    claim = engine.ask("80岁以上的高龄补贴咋领")
+    assert claim.matches[0].id == "basic-048" and claim.who == "镇里负责"
+    assert "returned-009" in [m.id for m in claim.alternatives], "追缴 stays a tap away, not in the headline"
+    whose = engine.ask("高龄津贴归谁管")
+    assert "镇里负责" in whose.who and "市民政局" in whose.who
+
+
 def test_whom_to_call_is_the_answering_items_office_and_the_police_are_110_not_12345(engine):
     allowance = engine.ask("俺家老爷子八十五了 高龄补贴上哪领")
     # The matter's other part (高龄津贴追缴, the city's) is not near a claimant's question: not named.

@@ -207,8 +207,27 @@ def test_compose_names_an_ended_part_only_when_it_was_asked_about(fake_searcher)
     assert answer.matter.items == ("basic-001", "coop-001", "coop-009", "returned-001"), "the items stay whole"
     best, answer = asked("高龄津贴追缴", four)  # asked about the ended part itself: it is named
     assert best == "returned-001" and "已停止办理" in answer.who
-    _, whole = asked("低保咋申请", ("returned-001", "basic-001"))  # near most parts: the matter as a whole
+    _, whole = asked("低保归谁管", ("returned-001", "basic-001"))  # near most parts: the matter as a whole
     assert "已停止办理：高龄津贴追缴" in whole.who
+    _, how = asked("低保咋申请", ("returned-001", "basic-001"))  # how to get it done: the answering part alone
+    assert how.who == "镇里负责" and [p.id for p in how.matter.parts] == ["basic-001"]
+
+
+def test_a_how_to_question_names_one_part_and_keeps_the_others_a_tap_away(fake_searcher):
+    """A review read "高龄补贴咋领" answered with the city's 高龄津贴追缴 beside it as "the money will be taken back"."""
+    from bot.answers.compose import asks_how_only
+
+    assert asks_how_only("高龄补贴咋领") and asks_how_only("医保在哪交") and asks_how_only("补贴啥时候发")
+    assert not asks_how_only("高龄津贴归谁管") and not asks_how_only("采伐证去哪办 找谁") and not asks_how_only("高龄津贴")
+    result = fake_searcher.search("低保咋申请")
+    result.kind = "list"
+    best = result.matches[0]
+    other = next(m for m in result.matches if m is not best)
+    other.score = best.score - 0.01  # near: named for "whose", a button for "how"
+    knowledge = Knowledge(matters=[Matter("低保与津贴", (best.id, other.id))])
+    answer = compose(result, knowledge, fake_searcher.duty)
+    assert [p.id for p in answer.matter.parts] == [best.id] and answer.matter.items == (best.id, other.id)
+    assert other.id in [m.id for m in answer.alternatives], "the part not named is offered"
 
 
 def test_a_town_office_is_tied_to_the_items_its_note_names():
