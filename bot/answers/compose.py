@@ -39,6 +39,17 @@ ASKS_WHO = re.compile(r"谁|哪个部门|哪个单位|哪个局|哪管|归哪|�
 ASKS_HOW = re.compile(r"咋|怎么|怎样|如何|在哪|去哪|上哪|哪里|哪儿|啥时候|什么时候|多少|多长")
 
 
+# A penalty clause is what to read for a report of someone's violation ("有人往河滩倒渣土", "邻居盖房占了院子") or
+# a question about penalties ("能罚吗", "超载了会怎么罚"); to "屯里垃圾好几天没人拉了" or "自来水停了" the clause
+# that matched ("对倾倒垃圾…的处罚", "对破坏水源…的处罚") reads as aimed at the asker (black-box review #4).
+ABOUT_A_VIOLATION = re.compile(r"罚|违|合规|超载|超面积|有人|邻居|邻村|人家|几户|谁家|乱|私自|偷|不让|撵")
+
+
+def about_a_violation(text: str) -> bool:
+    """Whether a question reports someone's violation or asks about a penalty."""
+    return bool(ABOUT_A_VIOLATION.search(text))
+
+
 def asks_how_only(text: str) -> bool:
     """Whether a question asks how, where or when to get something done, and not whose job it is."""
     return bool(ASKS_HOW.search(text)) and not ASKS_WHO.search(text)

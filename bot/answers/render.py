@@ -8,7 +8,7 @@ import html
 import re
 
 from bot.answers.answer import Answer
-from bot.answers.compose import POLICE, TOWN_CONTACT
+from bot.answers.compose import POLICE, TOWN_CONTACT, about_a_violation
 from bot.answers.roles import who_part
 from bot.answers.texts import (
     ALTERNATIVES_BELOW,
@@ -163,7 +163,7 @@ def list_answer_lines(answer: Answer, duty_of, dial: bool = False) -> list[str]:
             and any(p.short not in answer.who for p in answer.matter.parts)):
         lines += _matter_lines(answer, duty_of)
     lines += _town_part(duty, best, answer.emergency is not None, answer.text)
-    if best.penalty and _clean_point(best.matched) != _clean_point(duty.display_title):
+    if best.penalty and about_a_violation(answer.text) and _clean_point(best.matched) != _clean_point(duty.display_title):
         lines.append(f"处罚事项：{e(shorten(best.matched, 90))}")
     lines += _contact_lines(answer, dial)
     return lines

@@ -174,6 +174,16 @@ def test_a_how_to_question_gets_its_part_of_the_matter_not_the_citys_other_parts
     assert "镇里负责" in whose.who and "市民政局" in whose.who
 
 
+def test_a_penalty_clause_is_shown_for_a_violation_not_to_someone_reporting_a_service_missing(engine):
+    """A review read "处罚事项：对…倾倒垃圾…的处罚" under "屯里垃圾好几天没人拉了" as aimed at the asker."""
+    for missing in ("屯里垃圾好几天没人拉了", "自来水停了"):
+        answer = engine.ask(missing)
+        assert answer.kind == "list" and answer.matches[0].penalty, "the clause is what matched"
+        assert "处罚事项" not in to_plain(format_answer(answer))
+    dumping = engine.ask("有人半夜往村道边倒垃圾和粪水 臭得不行 谁管")
+    assert dumping.matches[0].penalty and "处罚事项：" in to_plain(format_answer(dumping))
+
+
 def test_whom_to_call_is_the_answering_items_office_and_the_police_are_110_not_12345(engine):
     allowance = engine.ask("俺家老爷子八十五了 高龄补贴上哪领")
     # The matter's other part (高龄津贴追缴, the city's) is not near a claimant's question: not named.

@@ -218,6 +218,9 @@ def test_a_how_to_question_names_one_part_and_keeps_the_others_a_tap_away(fake_s
     from bot.answers.compose import asks_how_only
 
     assert asks_how_only("高龄补贴咋领") and asks_how_only("医保在哪交") and asks_how_only("补贴啥时候发")
+    from bot.answers.compose import about_a_violation
+    assert about_a_violation("有人往河滩倒渣土 谁管") and about_a_violation("超载了会怎么罚")
+    assert not about_a_violation("屯里垃圾好几天没人拉了") and not about_a_violation("休牧期几月")
     assert not asks_how_only("高龄津贴归谁管") and not asks_how_only("采伐证去哪办 找谁") and not asks_how_only("高龄津贴")
     result = fake_searcher.search("低保咋申请")
     result.kind = "list"
