@@ -62,6 +62,7 @@ class ContactLine:
     fallback: str = ""  # e.g. "12345" for a city department without a phone
     walk_in: bool = False  # a town office without a phone: the reply says where to go instead (📍)
     village: bool = False  # the village committee or grid worker may be asked first
+    cadre: bool = False  # asked by a cadre or grid worker: report to the town's office, not a counter or hotline
 
 
 @dataclass

@@ -45,6 +45,19 @@ ASKS_HOW = re.compile(r"咋|怎么|怎样|如何|在哪|去哪|上哪|哪里|哪
 ABOUT_A_VIOLATION = re.compile(r"罚|违|合规|超载|超面积|有人|邻居|邻村|人家|几户|谁家|乱|私自|偷|不让|撵")
 
 
+# "我是网格员…" / "网格员走访发现…应该报给谁" / "书记让我…": a cadre reports to the town's office in charge or the
+# town's cadre for the village (包村干部), not to the service counter, the village committee or 12345 (black-box
+# review #4 found a grid worker's report of a left-behind child sent to the hotline).
+CADRE = re.compile(r"(我|俺|咱)(是|们是|当)[^，。,？?\s]{0,8}?(网格员|村干部|村官|支书|书记|主任|会计|选调生|包村|护林员"
+                   r"|防疫员|村委|村两委|文书|联络员|专干|镇里的|站的)"
+                   r"|网格员(咋|怎么|该|应该|要不要|入户|走访|排查|上报|发现|需要|得)|(上面|镇里|书记|领导)让(我|俺|网格员)")
+
+
+def from_a_cadre(question: str) -> bool:
+    """Whether the asker says they are a village cadre, grid worker or town staff, or asks as one."""
+    return bool(CADRE.search(question))
+
+
 def about_a_violation(text: str) -> bool:
     """Whether a question reports someone's violation or asks about a penalty."""
     return bool(ABOUT_A_VIOLATION.search(text))
@@ -147,7 +160,7 @@ def _departments_named(best: Match) -> list[str]:
     return duty.departments_first(best.lead_department)
 
 
-def _town_walk_in(best: Match, knowledge: Knowledge) -> ContactLine | None:
+def _town_walk_in(best: Match, knowledge: Knowledge, cadre: bool = False) -> ContactLine | None:
     """Where to go for the town's own work or its part of a city department's while no town number is
     filled in (a black-box review found every 🟢 answer without a place or a number): the item's own
     town office where the contacts name one (调解委员会, 纪委 …), else the town government; the
@@ -158,6 +171,8 @@ def _town_walk_in(best: Match, knowledge: Knowledge) -> ContactLine | None:
     if duty is None or duty.list not in ("basic", "coop"):
         return None
     office = knowledge.town_office_of.get(duty.id)
+    if cadre:
+        return ContactLine(office.name if office else TOWN_CONTACT, "", walk_in=True, cadre=True)
     villagers = duty.category != PARTY_CATEGORY
     return ContactLine(office.name if office else TOWN_CONTACT, "",
                        CITY_HOTLINE if duty.list == "basic" and villagers else "", walk_in=True, village=villagers)
@@ -231,8 +246,10 @@ def _drop_a_referral_beside_the_danger(answer: Answer, result: SearchResult) -> 
         result.referral = None
 
 
-def compose(result: SearchResult, knowledge: Knowledge, duty_of) -> Answer:
-    """The Answer to one question. `duty_of(id)` looks an item up in the searcher's list."""
+def compose(result: SearchResult, knowledge: Knowledge, duty_of, cadre: bool | None = None) -> Answer:
+    """The Answer to one question. `duty_of(id)` looks an item up in the searcher's list; `cadre`: whether
+    a cadre asks (by default read from the question; a message's other matters take the message's)."""
+    cadre = from_a_cadre(result.query) if cadre is None else cadre
     shorts = {m.id: short_name(m.duty, knowledge) for m in result.matches if m.duty is not None}
     answer = Answer(question=result.query, text=result.text, kind=result.kind, note=result.note,
                     matches=result.matches, shorts=shorts, unsure_asks=list(result.unsure_asks))
@@ -267,7 +284,7 @@ def compose(result: SearchResult, knowledge: Knowledge, duty_of) -> Answer:
         left_out = {i for i in near & in_matter - shown if (d := duty_of(i)) is not None and not d.discontinued}
         answer.alternatives = alternatives(result, (in_matter - left_out) | {best.id})
         town = best.list != "returned" or any(p.list != "returned" for p in (answer.matter.parts if answer.matter else ()))
-        answer.contacts = contact_lines(_departments_named(best), knowledge, town, _town_walk_in(best, knowledge))
+        answer.contacts = contact_lines(_departments_named(best), knowledge, town, _town_walk_in(best, knowledge, cadre))
     else:
         answer.alternatives = alternatives(result, set())
     for m in answer.alternatives:
@@ -275,7 +292,7 @@ def compose(result: SearchResult, knowledge: Knowledge, duty_of) -> Answer:
             answer.shorts.setdefault(m.id, short_name(m.duty, knowledge))
     # Each other matter of the message is answered as if asked alone, under its own ask; it was
     # split off only because the decision was sure of it, so no "也可能相关" under it.
-    answer.others = [replace(compose(replace(other, query=other.text), knowledge, duty_of), alternatives=[])
+    answer.others = [replace(compose(replace(other, query=other.text), knowledge, duty_of, cadre), alternatives=[])
                      for other in result.others]
     # Where to go in the town is said once, under the first answer that needs it.
     said = any(c.walk_in and c.name == TOWN_CONTACT for c in answer.contacts)

@@ -14,6 +14,8 @@ from bot.answers.texts import (
     ALTERNATIVES_BELOW,
     ALTERNATIVES_NEAR,
     DANGER_NOT_ON_LIST,
+    TOWN_FOR_CADRES,
+    TOWN_FOR_CADRES_PLACE,
     TOWN_HOTLINE,
     TOWN_PLACE,
     TOWN_VILLAGE,
@@ -105,6 +107,8 @@ def _contact_lines(answer: Answer, dial: bool = False) -> list[str]:
     for c in answer.contacts:
         if c.phone:
             lines.append(f"📞 {e(c.name)} {_number(c.phone, dial)}")
+        elif c.walk_in and c.cadre and answer.emergency is None:
+            lines.append(TOWN_FOR_CADRES.format(place=TOWN_FOR_CADRES_PLACE if c.name == TOWN_CONTACT else e(c.name)))
         elif c.walk_in and answer.emergency is None:
             place = TOWN_PLACE if c.name == TOWN_CONTACT else e(c.name)
             lines.append(TOWN_WALK_IN.format(place=place, village=TOWN_VILLAGE if c.village else "",

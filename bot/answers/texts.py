@@ -181,6 +181,9 @@ TOWN_WALK_IN = "📍 找镇里：{place}{village}{hotline}"
 TOWN_PLACE = "卧牛河镇政府（便民服务中心）"  # where an item names no town office of its own
 TOWN_VILLAGE = "，也可以先问本村村委会或网格员"
 TOWN_HOTLINE = "；也可拨 {number} 政务服务便民热线反映，工单转到镇里办。"
+# For a cadre or grid worker: where to report in the town (the place: an office the item names, else the government).
+TOWN_FOR_CADRES = "📍 报镇里：{place}，或本村的包村干部。"
+TOWN_FOR_CADRES_PLACE = "卧牛河镇政府管这项工作的办、站、所"
 
 # Under an answer with alternatives that are buttons (Telegram) or links (the web page): why they are there, so a
 # related item's "归市水利局" under an answer that says "镇里负责" does not read as a contradiction (web review).

@@ -184,6 +184,18 @@ def test_a_penalty_clause_is_shown_for_a_violation_not_to_someone_reporting_a_se
     assert dumping.matches[0].penalty and "处罚事项：" in to_plain(format_answer(dumping))
 
 
+def test_a_cadre_is_told_where_to_report_in_the_town_not_the_counter_or_the_hotline(engine):
+    """A review found a grid worker's report of a left-behind child sent to 便民服务中心 and 12345."""
+    report = to_plain(format_answer(engine.ask("网格员走访发现有个留守儿童爹妈都在外地没人管，应该报给谁")))
+    assert "📍 报镇里：" in report and "包村干部" in report
+    assert "12345" not in report and "便民服务中心" not in report and "先问本村村委会或网格员" not in report
+    both = to_plain(format_answer(engine.ask("我是村里的网格员，昨天巡查发现屯西头有户人家在院里烧秸秆，说了不听还骂人。"
+                                             "这事我能罚款吗？还是得报镇里综合执法？")))
+    assert "先问本村村委会或网格员" not in both and "12345" not in both, "the message's other matter too"
+    villager = to_plain(format_answer(engine.ask("俺家孩子爹妈都在外地 没人管 谁管")))
+    assert "📍 找镇里：" in villager and "12345" in villager
+
+
 def test_whom_to_call_is_the_answering_items_office_and_the_police_are_110_not_12345(engine):
     allowance = engine.ask("俺家老爷子八十五了 高龄补贴上哪领")
     # The matter's other part (高龄津贴追缴, the city's) is not near a claimant's question: not named.

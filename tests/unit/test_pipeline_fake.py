@@ -218,7 +218,10 @@ def test_a_how_to_question_names_one_part_and_keeps_the_others_a_tap_away(fake_s
     from bot.answers.compose import asks_how_only
 
     assert asks_how_only("高龄补贴咋领") and asks_how_only("医保在哪交") and asks_how_only("补贴啥时候发")
-    from bot.answers.compose import about_a_violation
+    from bot.answers.compose import about_a_violation, from_a_cadre
+    assert from_a_cadre("我是村里的网格员，巡查发现…") and from_a_cadre("网格员走访发现有个留守儿童没人管 报给谁")
+    assert from_a_cadre("书记让我问一下民兵整组的花名册") and not from_a_cadre("网格员让俺扫那个码 是骗子不")
+    assert not from_a_cadre("低保咋申请")
     assert about_a_violation("有人往河滩倒渣土 谁管") and about_a_violation("超载了会怎么罚")
     assert not about_a_violation("屯里垃圾好几天没人拉了") and not about_a_violation("休牧期几月")
     assert not asks_how_only("高龄津贴归谁管") and not asks_how_only("采伐证去哪办 找谁") and not asks_how_only("高龄津贴")
