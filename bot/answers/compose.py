@@ -66,12 +66,20 @@ def about_a_violation(text: str) -> bool:
 def asks_how_only(text: str) -> bool:
     """Whether a question asks how, where or when to get something done, and not whose job it is."""
     return bool(ASKS_HOW.search(text)) and not ASKS_WHO.search(text)
+
+
 MAX_ALTERNATIVES = 3
-# An alternative is offered only when its fused score is within this distance of the best
-# item's. On dev, 0.04 and 0.06 keep the right item among the buttons as often as showing all
-# three does (8 of the 11 questions whose first item is wrong), with 0.56 and 1.23 buttons per
-# answer instead of 3 (docs/experiments/alternatives_gap.py, docs/evaluation.md); 0.06 for now.
-ALTERNATIVE_GAP = 0.06
+# An alternative is offered only when its fused score is within this distance of the best item's.
+# On the dev and life-dev questions whose
+# first answer is not their item, every gap from 0.025 to 0.04 keeps the gold item among the
+# buttons as often (31 of 48; 0.06: 32), with about half the buttons of 0.06, and on life-dev
+# 0.40 of them the labellers' answer or an item touching the question instead of 0.30
+# (docs/experiments/alternatives_gap.py, docs/evaluation.md). A review found about half of all
+# answers with related items it read as noise.
+ALTERNATIVE_GAP = 0.035
+# A matter's part is near the question, and named in 归谁管, within the wider gap the buttons had before: a
+# matter's parts are one topic, and "宅基地" or "砍几棵树要办采伐证不" need the city's part (登记, 采伐许可) named.
+PART_GAP = 0.06
 # On life-dev, 0.10 keeps 22 of the 24 turned-away in-list questions whose gold item was among the
 # buttons, and cuts out-of-list answers with an unrelated button from 90 of 96 to 21
 # (docs/experiments/alternatives_floor.py, docs/evaluation.md).
@@ -211,11 +219,12 @@ def alternatives(result: SearchResult, skip: set[str]) -> list[Match]:
     return [m for m in near_best(result.matches) if m.id not in skip][:MAX_ALTERNATIVES]
 
 
-def near_best(matches: list[Match]) -> list[Match]:
-    """The matches the question came about as near as the best (the best among them): worth a tap
-    under the answer, or, in its matter, a part of what was asked."""
+def near_best(matches: list[Match], gap: float | None = None) -> list[Match]:
+    """The matches the question came about as near as the best (the best among them): within
+    ALTERNATIVE_GAP worth a tap under the answer; within PART_GAP and in its matter, a part of what was asked."""
+    gap = ALTERNATIVE_GAP if gap is None else gap
     top = matches[0].score if matches else 0.0
-    return [m for m in matches if top - m.score <= ALTERNATIVE_GAP]
+    return [m for m in matches if top - m.score <= gap]
 
 
 def _lead_with_emergency_item(answer: Answer, result: SearchResult, duty_of) -> None:
@@ -267,7 +276,7 @@ def compose(result: SearchResult, knowledge: Knowledge, duty_of, cadre: bool | N
     elif result.kind == "list":
         best = result.matches[0]
         assert best.duty is not None  # the searcher describes every match with its item
-        near = {m.id for m in near_best(result.matches)}
+        near = {m.id for m in near_best(result.matches, PART_GAP)}
         answer.matter = _matter(best.duty, knowledge, duty_of, {best.id} if asks_how_only(result.text) else near)
         if answer.emergency is None:
             answer.who = who_line(best, answer.matter, knowledge)

@@ -460,3 +460,18 @@ def test_an_off_list_question_that_is_also_an_example_question_is_named(fake_sea
     with pytest.raises(CorpusError, match=rf"out_of_list\.jsonl:{lines - 1}: .*also a labelled example question at "
                                           r".*questions\.jsonl:2\b.*2 such"):
         read_corpus(corpus)
+
+
+def test_a_matters_part_is_near_within_a_wider_gap_than_a_button(fake_searcher):
+    """Buttons within ALTERNATIVE_GAP (a review read most of the wider set as noise); a matter's parts within PART_GAP."""
+    from bot.answers.compose import ALTERNATIVE_GAP, PART_GAP
+
+    assert ALTERNATIVE_GAP < PART_GAP
+    result = fake_searcher.search("低保归谁管")
+    result.kind = "list"
+    best, part, other = result.matches[:3]
+    middle = (ALTERNATIVE_GAP + PART_GAP) / 2
+    part.score = other.score = best.score - middle
+    answer = compose(result, Knowledge(matters=[Matter("一件事", (best.id, part.id))]), fake_searcher.duty)
+    assert {p.id for p in answer.matter.parts} == {best.id, part.id}, "a part within PART_GAP is named"
+    assert other.id not in [m.id for m in answer.alternatives], "an item beyond ALTERNATIVE_GAP is no button"
