@@ -286,12 +286,11 @@ def compose(result: SearchResult, knowledge: Knowledge, duty_of, cadre: bool | N
             answer.who = f"{lead(list(best.duty.departments))}负责"
         else:  # the answering item's part alone, not the matter's
             answer.who = who_line(best, None, knowledge)
+        # The matter's other parts are not offered as related items either: a how-to question's other parts
+        # are other business (the review that found 追缴 in 归谁管 found it again among the buttons, where it
+        # had pushed out 困难老人养老服务补贴).
         in_matter = set(answer.matter.items) if answer.matter else {best.id}
-        # A part the question came near but the answer does not name (a how-to question's other parts)
-        # stays a tap away; ended parts stay out, as in the matter.
-        shown = {p.id for p in answer.matter.parts} if answer.matter else {best.id}
-        left_out = {i for i in near & in_matter - shown if (d := duty_of(i)) is not None and not d.discontinued}
-        answer.alternatives = alternatives(result, (in_matter - left_out) | {best.id})
+        answer.alternatives = alternatives(result, in_matter | {best.id})
         town = best.list != "returned" or any(p.list != "returned" for p in (answer.matter.parts if answer.matter else ()))
         answer.contacts = contact_lines(_departments_named(best), knowledge, town, _town_walk_in(best, knowledge, cadre))
     else:

@@ -213,7 +213,7 @@ def test_compose_names_an_ended_part_only_when_it_was_asked_about(fake_searcher)
     assert how.who == "镇里负责" and [p.id for p in how.matter.parts] == ["basic-001"]
 
 
-def test_a_how_to_question_names_one_part_and_keeps_the_others_a_tap_away(fake_searcher):
+def test_a_how_to_question_names_one_part_of_its_matter(fake_searcher):
     """A review read "高龄补贴咋领" answered with the city's 高龄津贴追缴 beside it as "the money will be taken back"."""
     from bot.answers.compose import asks_how_only
 
@@ -229,11 +229,11 @@ def test_a_how_to_question_names_one_part_and_keeps_the_others_a_tap_away(fake_s
     result.kind = "list"
     best = result.matches[0]
     other = next(m for m in result.matches if m is not best)
-    other.score = best.score - 0.01  # near: named for "whose", a button for "how"
+    other.score = best.score - 0.01  # near: named for "whose", not for "how"
     knowledge = Knowledge(matters=[Matter("低保与津贴", (best.id, other.id))])
     answer = compose(result, knowledge, fake_searcher.duty)
     assert [p.id for p in answer.matter.parts] == [best.id] and answer.matter.items == (best.id, other.id)
-    assert other.id in [m.id for m in answer.alternatives], "the part not named is offered"
+    assert other.id not in [m.id for m in answer.alternatives], "the matter's other business is no button either"
 
 
 def test_a_town_office_is_tied_to_the_items_its_note_names():
