@@ -72,8 +72,8 @@ MAX_ALTERNATIVES = 3
 # An alternative is offered only when its fused score is within this distance of the best item's.
 # On the dev and life-dev questions whose
 # first answer is not their item, every gap from 0.025 to 0.04 keeps the gold item among the
-# buttons as often (31 of 48; 0.06: 32), with about half the buttons of 0.06, and on life-dev
-# 0.40 of them the labellers' answer or an item touching the question instead of 0.30
+# buttons as often (30 of 48; 0.06: 31), with about half the buttons of 0.06, and on life-dev
+# 0.40 of them the labellers' answer or an item touching the question instead of 0.29
 # (docs/experiments/alternatives_gap.py, docs/evaluation.md). A review found about half of all
 # answers with related items it read as noise.
 ALTERNATIVE_GAP = 0.035
