@@ -81,6 +81,7 @@ def _points(points: list[str], asked: str = "", limit: int = 3, width: int = POI
 
 
 DIALABLE = re.compile(r"[0-9][0-9-]{2,}")
+NUMBER_IN_ADVICE = re.compile(r"(?<![0-9])[0-9]{3,}(?![0-9])")
 
 
 def _number(number: str, dial: bool) -> str:
@@ -95,7 +96,10 @@ def _emergency_lines(answer: Answer, dial: bool = False) -> list[str]:
     if em is None:
         return []
     numbers = " / ".join(f"<b>{_number(n, dial)}</b>" for n in em.numbers)
-    return [f"🚨 <b>有危险先打电话：</b>{numbers}", e(em.text)]
+    # The advice's own numbers dial too (12119 for a forest fire, 12356 after pesticide): its texts are
+    # fixed (emergency_lines.py) and hold no other figures.
+    advice = NUMBER_IN_ADVICE.sub(lambda m: _number(m.group(0), dial), e(em.text))
+    return [f"🚨 <b>有危险先打电话：</b>{numbers}", advice]
 
 
 def _contact_lines(answer: Answer, dial: bool = False) -> list[str]:

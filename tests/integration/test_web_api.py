@@ -147,6 +147,8 @@ def test_the_pages_phone_numbers_dial(web_settings, engine):
         fire = await (await client.get("/", params={"q": EMERGENCY_Q})).text()
         numbers = engine.ask(EMERGENCY_Q).emergency.numbers
         assert numbers and all(f'<a href="tel:{n}">{n}</a>' in fire for n in numbers), fire
+        pesticide = await (await client.get("/", params={"q": "快来人 邻居喝农药了"})).text()
+        assert '<a href="tel:12356">12356</a>' in pesticide, "the advice's own numbers dial too"
         referral = await (await client.get("/", params={"q": REFERRAL_Q})).text()
         assert all(f'href="tel:{n}"' in referral for n in engine.ask(REFERRAL_Q).referral.numbers)
     serve(web_settings, engine, body)
