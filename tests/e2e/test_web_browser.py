@@ -257,8 +257,9 @@ def test_a_pasted_voice_message_leaves_the_answer_on_the_first_screen(server, ph
     note = page.locator(".answer .reply i").first
     assert note.evaluate("el => getComputedStyle(el).fontStyle") == "normal"
     ask(page, FIRE)
-    dial = page.locator('.answer .reply a[href="tel:119"]')
-    assert dial.count() == 1 and dial.inner_text() == "119"
+    dial = page.locator('.answer .reply a[href="tel:119"]')  # the alarm line's, and the advice's "先打 119"
+    assert dial.count() == 2 and dial.first.inner_text() == "119"
+    assert page.locator('.answer .reply a[href="tel:12119"]').count() == 2, "the forest-fire line dials too"
 
 
 def test_the_page_works_without_javascript(server, phone, web_settings):
