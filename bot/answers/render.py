@@ -91,6 +91,11 @@ def _number(number: str, dial: bool) -> str:
     return f'<a href="tel:{shown}">{shown}</a>' if dial and DIALABLE.fullmatch(number) else shown
 
 
+def _numbers_line(numbers: list[str], dial: bool) -> list[str]:
+    """A referral's numbers on one 📞 line; none without numbers."""
+    return ["📞 " + " / ".join(_number(n, dial) for n in numbers)] if numbers else []
+
+
 def _emergency_lines(answer: Answer, dial: bool = False) -> list[str]:
     em = answer.emergency
     if em is None:
@@ -186,16 +191,13 @@ def _body(answer: Answer, duty_of, browse: str, dial: bool = False) -> list[str]
         # "一般做法，仅供参考" and no number already above (a review read them as cold boilerplate).
         ref = answer.referral
         lines = [f"<b>归谁管：</b>{DANGER_NOT_ON_LIST}", f"{e(ref.name)}：{e(ref.where)}"]
-        more = [n for n in ref.numbers if n not in answer.emergency.numbers]
-        if more:
-            lines.append("📞 " + " / ".join(_number(n, dial) for n in more))
+        lines += _numbers_line([n for n in ref.numbers if n not in answer.emergency.numbers], dial)
         return ["\n".join(lines)]
     if answer.kind == "referral" and answer.referral is not None:
         ref = answer.referral
         lines = [f"<b>归谁管：</b>这件事不在卧牛河镇履职事项清单里（{e(ref.name)}）。",
                  f"一般去：{e(ref.where)}"]
-        if ref.numbers:
-            lines.append("📞 " + " / ".join(_number(n, dial) for n in ref.numbers))
+        lines += _numbers_line(list(ref.numbers), dial)
         lines.append("<i>以上是一般做法，仅供参考，具体以当地办理部门为准。</i>")
         return ["\n".join(lines)]
     if answer.emergency is not None:  # in danger, no advice to ask again: the line above is what to do
