@@ -70,12 +70,11 @@ def asks_how_only(text: str) -> bool:
 
 MAX_ALTERNATIVES = 3
 # An alternative is offered only when its fused score is within this distance of the best item's.
-# On the dev and life-dev questions whose
-# first answer is not their item, every gap from 0.025 to 0.04 keeps the gold item among the
-# buttons as often (30 of 48; 0.06: 31), with about half the buttons of 0.06, and on life-dev
-# 0.40 of them the labellers' answer or an item touching the question instead of 0.29
-# (docs/experiments/alternatives_gap.py, docs/evaluation.md). A review found about half of all
-# answers with related items it read as noise.
+# On the dev and life-dev questions whose first answer is not their item, every gap from 0.025 to
+# 0.05 keeps the gold item among the buttons as often (30 of 48; 0.06: 31); 0.035 shows about half
+# the buttons of 0.06, and on life-dev 0.40 of them are the labellers' answer or an item touching
+# the question instead of 0.29 (docs/experiments/alternatives_gap.py, docs/evaluation.md). A review
+# found about half of all answers with related items it read as noise.
 ALTERNATIVE_GAP = 0.035
 # A matter's part is near the question, and named in 归谁管, within the wider gap the buttons had before: a
 # matter's parts are one topic, and "宅基地" or "砍几棵树要办采伐证不" need the city's part (登记, 采伐许可) named.
