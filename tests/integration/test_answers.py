@@ -123,6 +123,7 @@ def test_danger_now_puts_the_emergency_number_first(engine, searcher, question, 
 @pytest.mark.parametrize("question, numbers", [
     ("救命 有人掉冰窟窿里了 在河套那", ("110", "119", "120")),  # the fire brigade does ice rescue
     ("村口有人拿刀砍人 血老多了", ("110", "120")),  # someone bleeding needs the ambulance too
+    ("国道上两个车撞了 有人卡在车里出不来 流好多血", ("122", "120", "119")),  # the fire brigade cuts people out
 ])
 def test_in_danger_every_number_needed_the_police_card_is_not_a_brush_off_and_nothing_to_browse(engine, question,
                                                                                               numbers):
