@@ -27,6 +27,11 @@ def test_list_matters_are_answered_with_their_item(engine, question, item):
     ("银行卡突然被冻结了", "ref-bank-card-frozen"),
     ("孩子明年上小学 去哪报名", "ref-school-enrol"),
     ("烧炕取暖咋防一氧化碳中毒", "ref-heating-safety"),  # prevention: advice, no alarm
+    # Off-list matters whose office out_of_list.jsonl knew but the answer did not ("没有找到"):
+    ("屯里有户人家的大黄狗老撒开跑 见人就追 谁管", "ref-dog-nuisance"),
+    ("想在承包地里打眼井浇苞米 要上哪批", "ref-well-permit"),
+    ("河套里有人拿电瓶电鱼 找谁举报", "ref-illegal-fishing"),
+    ("小卖店想卖烟 烟草证上哪办", "ref-tobacco-license"),
 ])
 def test_matters_outside_the_list_get_a_referral(engine, question, referral):
     answer = engine.ask(question)
