@@ -32,10 +32,13 @@ def test_list_matters_are_answered_with_their_item(engine, question, item):
     ("想在承包地里打眼井浇苞米 要上哪批", "ref-well-permit"),
     ("河套里有人拿电瓶电鱼 找谁举报", "ref-illegal-fishing"),
     ("小卖店想卖烟 烟草证上哪办", "ref-tobacco-license"),
+    # Sound like danger, are not: no alarm, and where to go (black-box reviews).
+    ("放暑假了孩子老去河里洗澡 防溺水咋安排", "ref-drowning-prevention"),
+    ("厢房着过火 保险公司要火灾证明 去哪开", "ref-fire-certificate"),
 ])
 def test_matters_outside_the_list_get_a_referral(engine, question, referral):
     answer = engine.ask(question)
-    assert answer.kind == "referral" and not answer.answered
+    assert answer.kind == "referral" and not answer.answered and answer.emergency is None
     assert answer.referral is not None and answer.referral.id == referral
     text = to_plain(format_answer(answer))
     assert "不在卧牛河镇履职事项清单里" in text and "仅供参考" in text
