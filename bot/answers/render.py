@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 
 from bot.answers.answer import Answer
 from bot.answers.compose import POLICE, TOWN_CONTACT, about_a_violation
@@ -91,7 +92,7 @@ def _number(number: str, dial: bool) -> str:
     return f'<a href="tel:{shown}">{shown}</a>' if dial and DIALABLE.fullmatch(number) else shown
 
 
-def _numbers_line(numbers: list[str], dial: bool) -> list[str]:
+def _numbers_line(numbers: Sequence[str], dial: bool) -> list[str]:
     """A referral's numbers on one 📞 line; none without numbers."""
     return ["📞 " + " / ".join(_number(n, dial) for n in numbers)] if numbers else []
 
@@ -197,7 +198,7 @@ def _body(answer: Answer, duty_of, browse: str, dial: bool = False) -> list[str]
         ref = answer.referral
         lines = [f"<b>归谁管：</b>这件事不在卧牛河镇履职事项清单里（{e(ref.name)}）。",
                  f"一般去：{e(ref.where)}"]
-        lines += _numbers_line(list(ref.numbers), dial)
+        lines += _numbers_line(ref.numbers, dial)
         lines.append("<i>以上是一般做法，仅供参考，具体以当地办理部门为准。</i>")
         return ["\n".join(lines)]
     if answer.emergency is not None:  # in danger, no advice to ask again: the line above is what to do
