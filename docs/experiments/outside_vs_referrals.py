@@ -19,7 +19,7 @@ from bot.settings import Settings  # noqa: E402
 MIN_COSINE = 0.93
 index = open_engine(Settings()).searcher.index
 rows = [(i, p) for i, p in enumerate(index.passages) if p.kind in ("referral-question", "referral")]
-vectors = np.stack([index.faiss_index.reconstruct(i) for i, _ in rows])
+vectors = index.faiss_index.reconstruct_batch(np.asarray([i for i, _ in rows], dtype=np.int64))
 referrals = {r.id: r for r in index.referrals}
 cosines = index.outside_vectors @ vectors.T
 for n, outside in enumerate(index.outside):
