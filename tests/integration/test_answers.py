@@ -35,6 +35,7 @@ def test_list_matters_are_answered_with_their_item(engine, question, item):
     # Sound like danger, are not: no alarm, and where to go (black-box reviews).
     ("放暑假了孩子老去河里洗澡 防溺水咋安排", "ref-drowning-prevention"),
     ("河上冰面每年都有人掉下去 想立个牌子", "ref-drowning-prevention"),  # not an old well's cover
+    ("俺们屯后河套那冰还没冻实诚呢 孩子们天天上去出溜 能不能给立个牌子", "ref-drowning-prevention"),
     ("厢房着过火 保险公司要火灾证明 去哪开", "ref-fire-certificate"),
 ])
 def test_matters_outside_the_list_get_a_referral(engine, question, referral):
