@@ -22,15 +22,18 @@ that raised the alarm (about 5 minutes).
 import json
 import re
 import sys
+import zlib
 from pathlib import Path
 
-from emergency_data import load
+from emergency_data import fit, load
 
 sys.path.insert(0, '.')
 from bot.corpus.referrals import load_referrals  # noqa: E402
 from bot.retrieval import emergency as E  # noqa: E402
 from bot.retrieval.opening import open_searcher  # noqa: E402
 from bot.settings import Settings  # noqa: E402
+
+plain_bare = E.bare_statement
 
 CLAUSE_BREAK = re.compile(r"[\s，,。？?！!；;、]+")
 ASKING_CLAUSE = re.compile(r"谁|哪|咋|怎么|怎样|如何|还是|管不管|能不能|能否|是不是|该不该|[吗么嘛]$")
@@ -51,6 +54,11 @@ def without_asking_clauses(question, calm_example=False):
     return bare if len(bare) >= 4 else None
 
 
+def clause_second_reading(q, tail=E.ASKING_TAIL):
+    """B's bare_statement: the listed tail off, else (for the second reading only) the asking clauses."""
+    return plain_bare(q, tail) or (without_asking_clauses(q) if tail is E.ASKING_TAIL else None)
+
+
 def rows(path):
     return [json.loads(line) for line in Path(path).read_text(encoding='utf-8').splitlines() if line.strip()]
 
@@ -66,7 +74,6 @@ SETS = {name: rows(path) for name, path in [
     ('several matters', 'docs/experiments/sets/multi-matter.jsonl'),
     ('life-dev', '../shared/eval/life-dev.jsonl'), ('dev', '../shared/eval/dev.jsonl'),
     ('emergency-dev', '../shared/eval/emergency-dev.jsonl')]}
-plain_bare = E.bare_statement
 
 
 def unseen_everyday(pool):
@@ -102,8 +109,7 @@ if '--scores' in sys.argv:
             E.bare_statement = plain_bare
             if searcher.search(r['q']).emergency is not None:
                 continue
-            E.bare_statement = lambda q, tail=E.ASKING_TAIL: plain_bare(q, tail) or (
-                without_asking_clauses(q) if tail is E.ASKING_TAIL else None)
+            E.bare_statement = clause_second_reading
             readings.clear()
             if searcher.search(r['q']).emergency is not None:
                 print(f"{max(readings):.3f}", 'urgent' if r.get('emergency') else 'calm', name, r['q'][:60], sep='\t')
@@ -112,8 +118,7 @@ if '--scores' in sys.argv:
 print("| variant | thresholds (longer, short) | " + " | ".join(SETS) + " | unseen everyday |")
 print("|---" * (len(SETS) + 3) + "|")
 report("A: as built", ordinary)
-E.bare_statement = lambda q, tail=E.ASKING_TAIL: plain_bare(q, tail) or (
-    without_asking_clauses(q) if tail is E.ASKING_TAIL else None)
+E.bare_statement = clause_second_reading
 report("B: second reading also without trailing asking clauses", ordinary)
 # C: the everyday calm examples also without their trailing asking clauses, then the build's sample.
 labelled = {e.q for e in written}
@@ -121,11 +126,10 @@ texts = [t for t in questions + [q for r in referrals if not set(r.numbers) & E.
          if t not in labelled]
 texts += [b for t in texts for b in (plain_bare(t, E.RESPONSIBILITY_TAIL), without_asking_clauses(t, True))
           if b and b not in labelled]
-unique = sorted(dict.fromkeys(texts), key=lambda t: (E.zlib.crc32(t.encode('utf-8')), t))[:E.MAX_EVERYDAY_EXAMPLES]
+unique = sorted(dict.fromkeys(texts), key=lambda t: (zlib.crc32(t.encode('utf-8')), t))[:E.MAX_EVERYDAY_EXAMPLES]
 taught = [E.EmergencyExample(q, False, ordinary=True) for q in unique]
 vec.embed_all([e.q for e in taught])
-examples = written + taught
-searcher.index.emergency = E.EmergencyModel.fit(examples, E.np.stack([vec[e.q] for e in examples]))
+searcher.index.emergency = fit(written + taught, vec)
 report("C: as B, everyday examples also taught without them", taught)
 searcher.index.emergency.thresholds = built.thresholds
 report("D: C's model at A's thresholds", taught)
